@@ -1,0 +1,44 @@
+"""Typed dependencies the routes declare."""
+
+from __future__ import annotations
+
+import secrets
+from typing import Annotated
+
+from fastapi import Depends, HTTPException, Request, status
+
+from programs.service import Programs
+from settings import Settings
+
+
+def get_settings(request: Request) -> Settings:
+    """The app's settings."""
+    settings: Settings = request.app.state.settings
+    return settings
+
+
+def get_programs(request: Request) -> Programs:
+    """The program-job service the lifespan built."""
+    programs: Programs = request.app.state.programs
+    return programs
+
+
+SettingsDep = Annotated[Settings, Depends(get_settings)]
+ProgramsDep = Annotated[Programs, Depends(get_programs)]
+
+
+def require_token(request: Request, settings: SettingsDep) -> None:
+    """With API_TOKEN set, demand `Authorization: Bearer <token>` (compared in constant time)."""
+    if settings.api_token is None:
+        return
+    scheme, _, given = request.headers.get("authorization", "").partition(" ")
+    expected = settings.api_token.get_secret_value()
+    if scheme.lower() != "bearer" or not secrets.compare_digest(given.encode(), expected.encode()):
+        raise HTTPException(
+            status.HTTP_401_UNAUTHORIZED,
+            "Missing or wrong API token: send 'Authorization: Bearer <API_TOKEN>'",
+            headers={"WWW-Authenticate": "Bearer"},
+        )
+
+
+TokenCheck = Depends(require_token)

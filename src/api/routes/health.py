@@ -1,0 +1,43 @@
+"""/api/health: the truth for uptime monitors, answered from a few indexed counts."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from fastapi import APIRouter, Request, Response
+
+from api.schemas import HealthOut, JobCounts
+from db.database import describe_error
+from jobs import clock, queries
+from settings import VERSION
+
+router = APIRouter(prefix="/api", tags=["health"])
+MISSED_MONITOR_RUNS = 3  # the contract: degraded after three monitor intervals without a run
+
+
+@router.api_route("/health", methods=["GET", "HEAD"], response_model=HealthOut,
+                  responses={503: {"model": HealthOut, "description": "Degraded"}})
+def health(request: Request, response: Response) -> HealthOut:
+    """200 when healthy; 503 `degraded` when the database, scheduler or monitor is not."""
+    state = request.app.state
+    settings = state.settings
+    counts, database = JobCounts(pending=0, in_progress=0, stale=0), "ok"
+    try:
+        with state.sessions() as session:
+            counts = JobCounts(**queries.counts(session,
+                                                stale_seconds=settings.heartbeat_stale_seconds))
+    except Exception as error:
+        database = f"error: {describe_error(error)}"
+    ticks = state.ticks
+    last_run = ticks.monitor_last_run_at
+    started = state.started_at
+    since = last_run or started
+    overdue = clock.utcnow() - since > timedelta(
+        seconds=MISSED_MONITOR_RUNS * settings.monitor_interval_seconds)
+    healthy = database == "ok" and ticks.running and not overdue
+    response.status_code = 200 if healthy else 503
+    return HealthOut(
+        status="ok" if healthy else "degraded", database=database,
+        scheduler="running" if ticks.running else "stopped", monitor_last_run_at=last_run,
+        instance_id=state.who.id, jobs=counts, version=VERSION,
+    )

@@ -1,0 +1,139 @@
+"""The API's response shapes (the contract's Job, events, pages and health)."""
+
+from __future__ import annotations
+
+import math
+from datetime import datetime
+from typing import Literal
+
+from pydantic import BaseModel
+
+from jobs import clock
+from jobs.models import Job, JobEvent
+from jobs.status import JobStatus
+from programs.schemas import Program, ProgramRequest
+
+IN_PROGRESS_POLL_SECONDS = 2  # a step takes seconds to minutes; faster polling buys nothing
+MAX_POLL_SECONDS = 60
+
+
+class Progress(BaseModel):
+    """How far the job has got: finished steps out of all steps."""
+
+    step: int
+    total: int
+    message: str
+
+
+class Usage(BaseModel):
+    """Model tokens the job's finished steps cost."""
+
+    input_tokens: int = 0
+    output_tokens: int = 0
+    total_tokens: int = 0
+
+
+class JobOut(BaseModel):
+    """A job as the contract shows it, plus progress time, usage and recoveries."""
+
+    id: str
+    status: JobStatus
+    request: ProgramRequest
+    result: Program | None
+    error: str | None
+    attempts: int
+    max_attempts: int
+    progress: Progress | None
+    created_at: datetime
+    updated_at: datetime
+    started_at: datetime | None
+    finished_at: datetime | None
+    heartbeat_at: datetime | None
+    next_attempt_at: datetime | None
+    progress_at: datetime | None
+    cancel_requested: bool
+    usage: Usage | None
+    recoveries: int
+    recovery_note: str | None
+
+    @classmethod
+    def of(cls, job: Job) -> JobOut:
+        """Shape a job row for the API."""
+        progress = None
+        if job.total_steps:
+            progress = Progress(step=len(job.steps or []), total=job.total_steps,
+                                message=job.progress_message or "waiting to start")
+        return cls(
+            id=job.id, status=JobStatus(job.status),
+            request=ProgramRequest.model_construct(**job.request),
+            result=Program.model_validate(job.result) if job.result else None,
+            error=job.error, attempts=job.attempts, max_attempts=job.max_attempts,
+            progress=progress, created_at=job.created_at, updated_at=job.updated_at,
+            started_at=job.started_at, finished_at=job.finished_at,
+            heartbeat_at=job.heartbeat_at, next_attempt_at=job.next_attempt_at,
+            progress_at=job.progress_at, cancel_requested=job.cancel_requested,
+            usage=Usage(**job.usage) if job.usage else None, recoveries=job.recoveries,
+            recovery_note=job.recovery_note,
+        )
+
+
+def retry_after(job: Job) -> int | None:
+    """Whole seconds a client should wait before polling a non-terminal job again."""
+    if job.status == JobStatus.IN_PROGRESS:
+        return IN_PROGRESS_POLL_SECONDS
+    if job.status != JobStatus.PENDING:
+        return None
+    if job.next_attempt_at is None:
+        return 1
+    wait = (job.next_attempt_at - clock.utcnow()).total_seconds()
+    return max(1, min(MAX_POLL_SECONDS, math.ceil(wait)))
+
+
+class JobPage(BaseModel):
+    """One page of the job list, newest first."""
+
+    items: list[JobOut]
+    next_cursor: str | None
+
+
+class EventOut(BaseModel):
+    """One status change of a job."""
+
+    at: datetime
+    from_status: JobStatus | None
+    to_status: JobStatus
+    attempt: int
+    reason: str
+    message: str
+
+    @classmethod
+    def of(cls, event: JobEvent) -> EventOut:
+        """Shape an event row for the API."""
+        return cls(at=event.at, from_status=event.from_status, to_status=event.to_status,
+                   attempt=event.attempt, reason=event.reason, message=event.message)
+
+
+class JobCounts(BaseModel):
+    """Active jobs, and how many of the running ones look lost."""
+
+    pending: int
+    in_progress: int
+    stale: int
+
+
+class HealthOut(BaseModel):
+    """What uptime monitors read."""
+
+    status: Literal["ok", "degraded"]
+    database: str
+    scheduler: Literal["running", "stopped"]
+    monitor_last_run_at: datetime | None
+    instance_id: str
+    jobs: JobCounts
+    version: str
+
+
+class ErrorOut(BaseModel):
+    """FastAPI's error shape."""
+
+    detail: str

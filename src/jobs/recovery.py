@@ -1,0 +1,84 @@
+"""How lost jobs come back: one code path for the startup sweep, the monitor and the CLI.
+
+They differ only in the condition that selects jobs and the words recorded.
+Selection and hand-back use the same condition, and the hand-back re-checks
+it in its own statement, so a job that finished in between is left alone.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import timedelta
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from jobs import clock, instances, store
+from jobs.models import Job
+from jobs.status import JobStatus, Reason
+
+RESTART_MESSAGE = "Job terminated - server was restarted while job was running"
+
+
+def stale_message(stale_seconds: float) -> str:
+    """The error of a job whose worker went silent."""
+    return (f"Job terminated - its worker stopped sending heartbeats "
+            f"(none for over {stale_seconds:g} s)")
+
+
+def stale(stale_seconds: float) -> sa.ColumnElement[bool]:
+    """Heartbeat older than the threshold (a missing heartbeat counts as stale)."""
+    cutoff = clock.utcnow() - timedelta(seconds=stale_seconds)
+    return sa.or_(Job.heartbeat_at.is_(None), Job.heartbeat_at < cutoff)
+
+
+def owned_by(owners: Sequence[str]) -> sa.ColumnElement[bool]:
+    """Owned by one of these (dead) instances."""
+    return Job.owner.in_(list(owners))
+
+
+def find_stuck(session: Session, *, where: sa.ColumnElement[bool]) -> list[Job]:
+    """The in_progress jobs matching `where`, oldest heartbeat first."""
+    query = (
+        sa.select(Job)
+        .where(Job.status == JobStatus.IN_PROGRESS.value, where)
+        .order_by(Job.heartbeat_at, Job.id)
+    )
+    return list(session.scalars(query))
+
+
+@dataclass(frozen=True)
+class Policy:
+    """The thresholds recovery needs, from settings."""
+
+    stale_seconds: float
+    backoff_base: float
+
+
+def reclaim_dead_owners(session: Session, *, who: instances.Me, policy: Policy,
+                        reason: Reason = Reason.OWNER_DEAD) -> list[Job]:
+    """Hand back the jobs of instances known to be dead (a restart)."""
+    dead = instances.dead_owners(session, who=who)
+    if not dead:
+        return []
+    why = store.Reclaim(reason, RESTART_MESSAGE, "server restarted", policy.backoff_base, who.id)
+    return store.reclaim(session, where=owned_by(dead), why=why)
+
+
+def reclaim_stale(session: Session, *, policy: Policy, instance_id: str | None,
+                  where: sa.ColumnElement[bool] | None = None,
+                  reason: Reason = Reason.OWNER_DEAD) -> list[Job]:
+    """Hand back jobs whose heartbeat is stale, in one compare-and-set statement."""
+    condition = stale(policy.stale_seconds)
+    if where is not None:
+        condition = sa.and_(condition, where)
+    why = store.Reclaim(reason, stale_message(policy.stale_seconds),
+                        "worker stopped responding", policy.backoff_base, instance_id)
+    return store.reclaim(session, where=condition, why=why)
+
+
+def sweep(session: Session, *, who: instances.Me, policy: Policy) -> list[Job]:
+    """Everything lost: dead owners first (their words say 'restart'), then stale heartbeats."""
+    return (reclaim_dead_owners(session, who=who, policy=policy)
+            + reclaim_stale(session, policy=policy, instance_id=who.id))

@@ -1,0 +1,251 @@
+"""Runs claimed jobs: one asyncio task per job, `concurrency` at once.
+
+Database work goes through `asyncio.to_thread` in short transactions, so no
+query blocks the event loop that carries heartbeats, and no transaction is
+held across a step. Every write a job makes is fenced on its lease: once the
+lease is lost, the task stops and what it computed is discarded.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import concurrent.futures
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, Literal, TypeVar
+
+from sqlalchemy.orm import Session, sessionmaker
+
+from jobs import metrics, store
+from jobs.errors import LeaseLost, PermanentStepError, RetryableStepError
+from jobs.models import Job
+from jobs.status import Reason
+from jobs.steps import JSON, StepHandler
+
+logger = logging.getLogger(__name__)
+T = TypeVar("T")
+StopCause = Literal["lost", "cancel", "shutdown"]
+POLL_SECONDS = 1.0  # how often an idle runner looks for due retries or peers' submissions
+
+
+@dataclass(frozen=True)
+class RunnerConfig:
+    """The knobs of a runner, from settings."""
+
+    concurrency: int
+    backoff_base: float
+    timeout_seconds: float
+
+
+@dataclass
+class _Running:
+    lease: store.Lease
+    task: asyncio.Task[None]
+    stop_cause: StopCause | None = None
+    cancelled: concurrent.futures.Future[None] | None = None
+
+
+class Runner:
+    """Claims due jobs and runs them through a `StepHandler`.
+
+    Args:
+        sessions: makes the short sessions each write runs in.
+        instance_id: this process's instance id, the owner of its leases.
+        handler: the domain's steps.
+        config: concurrency, backoff and timeout.
+    """
+
+    def __init__(self, *, sessions: sessionmaker[Session], instance_id: str,
+                 handler: StepHandler, config: RunnerConfig) -> None:
+        self._sessions = sessions
+        self._instance_id = instance_id
+        self._handler = handler
+        self._config = config
+        self._running: dict[str, _Running] = {}
+        self._wake = asyncio.Event()
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._claimer: asyncio.Task[None] | None = None
+        self.claiming = True  # off while heartbeats fail, and for good at shutdown
+
+    async def start(self) -> None:
+        """Start the claim loop on the running event loop."""
+        self._loop = asyncio.get_running_loop()
+        self._claimer = asyncio.create_task(self._claim_loop(), name="progen-claimer")
+
+    def wake(self) -> None:
+        """Look for work now (thread-safe: routes call it from the thread pool)."""
+        if self._loop is not None and not self._loop.is_closed():
+            self._loop.call_soon_threadsafe(self._wake.set)
+
+    def leases(self) -> list[store.Lease]:
+        """The leases this process holds right now."""
+        return [running.lease for running in self._running.values()]
+
+    def _tx(self, fn: Callable[..., T], **kwargs: Any) -> T:
+        with self._sessions.begin() as session:
+            return fn(session, **kwargs)
+
+    async def _db(self, fn: Callable[..., T], **kwargs: Any) -> T:
+        return await asyncio.to_thread(self._tx, fn, **kwargs)
+
+    async def _claim_loop(self) -> None:
+        while True:
+            self._wake.clear()  # before claiming: a submit during the claim wakes us again
+            free = self._config.concurrency - len(self._running)
+            claimed = await self._claim(free) if free > 0 and self.claiming else 0
+            if claimed and claimed == free:
+                continue  # the queue may hold more; slots free up as tasks end
+            try:
+                await asyncio.wait_for(self._wake.wait(), POLL_SECONDS)
+            except TimeoutError:
+                pass
+
+    async def _claim(self, limit: int) -> int:
+        try:
+            jobs = await self._db(store.claim, owner=self._instance_id, limit=limit)
+        except Exception:
+            logger.exception("claiming jobs failed; trying again in %s s", POLL_SECONDS)
+            return 0
+        for job in jobs:
+            self._spawn(job)
+        return len(jobs)
+
+    def _spawn(self, job: Job) -> None:
+        lease = store.lease_of(job)
+        task = asyncio.create_task(self._attempt(job, lease), name=f"job-{job.id}")
+        self._running[job.id] = _Running(lease, task)
+
+    async def _attempt(self, job: Job, lease: store.Lease) -> None:
+        started = time.monotonic()
+        outcome = "interrupted"  # stays so when shutdown hands the job back
+        try:
+            outcome = await self._run_or_record_failure(job, lease)
+        except LeaseLost:
+            outcome = "lease_lost"
+            metrics.LEASES_LOST.inc()
+            logger.warning("job %s: lease lost; stopped and discarded its work", job.id,
+                           extra={"job_id": job.id, "attempt": lease.attempt})
+        finally:
+            metrics.ATTEMPT_SECONDS.labels(outcome).observe(time.monotonic() - started)
+            self._running.pop(job.id, None)
+            self._wake.set()  # a slot is free
+
+    async def _run_or_record_failure(self, job: Job, lease: store.Lease) -> str:
+        try:
+            async with asyncio.timeout(self._config.timeout_seconds):
+                await self._steps(job, lease)
+            return "completed"
+        except asyncio.CancelledError:
+            return await self._stopped(job, lease)
+        except TimeoutError:
+            await self._fail(lease, Reason.TIMEOUT, retryable=True, error=(
+                f"Attempt {lease.attempt} timed out after {self._config.timeout_seconds:g} s"))
+            return "timeout"
+        except PermanentStepError as error:
+            await self._fail(lease, Reason.PERMANENT_ERROR, retryable=False, error=str(error))
+            return "permanent_error"
+        except RetryableStepError as error:
+            await self._fail(lease, Reason.RETRYABLE_ERROR, retryable=True, error=str(error))
+            return "retryable_error"
+        except LeaseLost:
+            raise
+        except Exception as error:
+            logger.exception("job %s: unexpected error in a step", job.id,
+                             extra={"job_id": job.id, "attempt": lease.attempt})
+            await self._fail(lease, Reason.RETRYABLE_ERROR, retryable=True,
+                             error=f"Unexpected error during generation ({type(error).__name__})")
+            return "retryable_error"
+
+    async def _steps(self, job: Job, lease: store.Lease) -> None:
+        payload: JSON = job.request
+        done: list[JSON] = list(job.steps or [])
+        usage: dict[str, int] = dict(job.usage or {})
+        total = self._handler.total_steps(payload)
+        for index in range(len(done), total):
+            step = await self._handler.run_step(payload, index, done)
+            done.append(step.output)
+            for kind, count in step.usage.items():
+                usage[kind] = usage.get(kind, 0) + count
+                metrics.TOKENS.labels(kind).inc(count)
+            await self._db(store.checkpoint, lease=lease, steps=done, total=total,
+                           message=step.message, usage=usage or None)
+        result = self._handler.result(payload, done)
+        await self._db(store.complete, lease=lease, result=result, usage=usage or None)
+
+    async def _fail(self, lease: store.Lease, reason: Reason, *, retryable: bool,
+                    error: str) -> None:
+        await self._db(store.fail_attempt, lease=lease, error=error, reason=reason,
+                       retryable=retryable, backoff_base=self._config.backoff_base)
+
+    async def _stopped(self, job: Job, lease: store.Lease) -> str:
+        """The task was cancelled: say why in the row, unless shutdown hands it back."""
+        running = self._running.get(job.id)
+        cause = running.stop_cause if running else None
+        if cause == "cancel":
+            try:
+                await self._db(store.acknowledge_cancel, lease=lease)
+            finally:
+                if running and running.cancelled:
+                    running.cancelled.set_result(None)
+            return "cancelled"
+        if cause == "lost":
+            raise LeaseLost(job.id)
+        raise asyncio.CancelledError  # shutdown (or the loop closing): the caller hands back
+
+    def stop_job(self, job_id: str, cause: StopCause) -> concurrent.futures.Future[None] | None:
+        """Stop a running attempt (from the event loop); None when it does not run here."""
+        running = self._running.get(job_id)
+        if running is None or running.stop_cause is not None:
+            return None
+        running.stop_cause = cause
+        running.cancelled = concurrent.futures.Future()
+        running.task.cancel()
+        return running.cancelled
+
+    def cancel_now(self, job_id: str) -> concurrent.futures.Future[None] | None:
+        """Cancel a job this process runs (thread-safe); the future resolves when done."""
+        if self._loop is None or job_id not in self._running:
+            return None
+        handoff: concurrent.futures.Future[concurrent.futures.Future[None] | None] = (
+            asyncio.run_coroutine_threadsafe(self._stop_async(job_id), self._loop))
+        return handoff.result(timeout=5)
+
+    async def _stop_async(self, job_id: str) -> concurrent.futures.Future[None] | None:
+        return self.stop_job(job_id, "cancel")
+
+    def reconcile(self, kept: dict[str, bool], asked: list[store.Lease]) -> None:
+        """Act on a heartbeat's answer: stop lost leases, honour cancel requests."""
+        for lease in asked:
+            running = self._running.get(lease.job_id)
+            if running is None or running.lease != lease:
+                continue  # finished meanwhile
+            if lease.job_id not in kept:
+                self.stop_job(lease.job_id, "lost")
+            elif kept[lease.job_id]:
+                self.stop_job(lease.job_id, "cancel")
+
+    def drop_all(self) -> None:
+        """Stop every attempt: this process can no longer prove it owns them."""
+        for job_id in list(self._running):
+            self.stop_job(job_id, "lost")
+
+    async def shutdown(self, grace_seconds: float) -> list[Job]:
+        """Stop claiming, let running jobs finish for `grace_seconds`, hand the rest back."""
+        self.claiming = False
+        if self._claimer is not None:
+            self._claimer.cancel()
+            await asyncio.gather(self._claimer, return_exceptions=True)
+        tasks = [running.task for running in self._running.values()]
+        if tasks:
+            await asyncio.wait(tasks, timeout=grace_seconds)
+        leftover = list(self._running.values())
+        for running in leftover:
+            running.stop_cause = "shutdown"
+            running.task.cancel()
+        await asyncio.gather(*(running.task for running in leftover), return_exceptions=True)
+        if not leftover:
+            return []
+        return await self._db(store.hand_back, owner=self._instance_id,
+                              leases=[running.lease for running in leftover])

@@ -1,0 +1,137 @@
+"""The periodic ticks: heartbeat, monitor and retention, on APScheduler's asyncio scheduler.
+
+Each tick supervises itself: it logs and survives its own failures and
+records when it last ran, so /api/health can tell a stalled monitor.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from sqlalchemy.orm import Session, sessionmaker
+
+from jobs import clock, instances, metrics, recovery, store
+from jobs.runner import Runner
+
+logger = logging.getLogger(__name__)
+RETENTION_INTERVAL_SECONDS = 3600  # pruning old jobs hourly is plenty
+
+
+@dataclass(frozen=True)
+class TickConfig:
+    """Intervals and thresholds of the ticks, from settings."""
+
+    heartbeat_seconds: float
+    monitor_seconds: float
+    policy: recovery.Policy
+    retention_days: float
+
+
+class Ticks:
+    """Owns the scheduler and its three jobs.
+
+    Args:
+        sessions: makes a short session per tick.
+        who: this process's identity.
+        runner: the runner whose leases the heartbeat renews.
+        config: intervals and thresholds.
+    """
+
+    def __init__(self, *, sessions: sessionmaker[Session], who: instances.Me, runner: Runner,
+                 config: TickConfig) -> None:
+        self._sessions = sessions
+        self._who = who
+        self._runner = runner
+        self._config = config
+        self._scheduler = AsyncIOScheduler(timezone="UTC")
+        self.monitor_last_run_at: datetime | None = None
+        self._last_heartbeat_ok = time.monotonic()
+
+    @property
+    def running(self) -> bool:
+        """Whether the scheduler is running."""
+        return bool(self._scheduler.running)
+
+    def start(self) -> None:
+        """Add the ticks and start the scheduler (needs the running loop)."""
+        self._add(self.heartbeat, "heartbeat", self._config.heartbeat_seconds)
+        self._add(self.monitor, "monitor", self._config.monitor_seconds)
+        self._add(self.retention, "retention", RETENTION_INTERVAL_SECONDS)
+        self._scheduler.start()
+
+    def _add(self, tick: Callable[[], Awaitable[None]], name: str, seconds: float) -> None:
+        self._scheduler.add_job(
+            tick, "interval", seconds=seconds, id=name, name=name, replace_existing=True,
+            max_instances=1, coalesce=True, misfire_grace_time=None,
+        )
+
+    async def stop(self) -> None:
+        """Stop the scheduler; its shutdown is deferred to the loop, hence the sleep."""
+        if self._scheduler.running:
+            self._scheduler.shutdown(wait=False)
+            await asyncio.sleep(0)
+
+    def _tx_heartbeat(self, leases: list[store.Lease]) -> dict[str, bool]:
+        with self._sessions.begin() as session:
+            kept = store.heartbeat(session, owner=self._who.id, leases=leases)
+            instances.touch(session, instance_id=self._who.id)
+            return kept
+
+    async def heartbeat(self) -> None:
+        """Renew every lease of this process in one statement; stop the ones it lost."""
+        leases = self._runner.leases()
+        try:
+            kept = await asyncio.to_thread(self._tx_heartbeat, leases)
+        except Exception:
+            metrics.HEARTBEAT_FAILURES.inc()
+            logger.exception("heartbeat failed; not claiming until one succeeds")
+            self._runner.claiming = False
+            silent = time.monotonic() - self._last_heartbeat_ok
+            if silent > self._config.policy.stale_seconds:
+                logger.error("no heartbeat for %.0f s: dropping running jobs", silent)
+                self._runner.drop_all()
+            return
+        self._last_heartbeat_ok = time.monotonic()
+        self._runner.claiming = True
+        self._runner.reconcile(kept, leases)
+
+    def _tx_monitor(self) -> int:
+        with self._sessions.begin() as session:
+            jobs = recovery.sweep(session, who=self._who, policy=self._config.policy)
+        metrics.RECLAIMS.labels("owner_dead").inc(len(jobs))
+        return len(jobs)
+
+    async def monitor(self) -> None:
+        """Hand back jobs whose owner is dead or silent; record that the monitor ran."""
+        try:
+            reclaimed = await asyncio.to_thread(self._tx_monitor)
+        except Exception:
+            logger.exception("monitor tick failed")
+            return
+        self.monitor_last_run_at = clock.utcnow()
+        if reclaimed:
+            logger.warning("monitor handed back %d lost job(s)", reclaimed)
+            self._runner.wake()
+
+    def _tx_retention(self) -> int:
+        cutoff = clock.utcnow() - timedelta(days=self._config.retention_days)
+        with self._sessions.begin() as session:
+            pruned = store.prune(session, older_than=cutoff)
+            instances.prune(session, older_than=cutoff)
+        return pruned
+
+    async def retention(self) -> None:
+        """Delete terminal jobs older than JOB_RETENTION_DAYS."""
+        try:
+            pruned = await asyncio.to_thread(self._tx_retention)
+        except Exception:
+            logger.exception("retention tick failed")
+            return
+        if pruned:
+            logger.info("pruned %d old job(s)", pruned)

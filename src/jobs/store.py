@@ -1,0 +1,353 @@
+"""Every change of a job's state, and the only writer of status, owner and heartbeat.
+
+Each transition is one conditional UPDATE (it re-checks the state it expects,
+and for a worker's writes the lease `(owner, attempts)`) plus its event row,
+in the caller's transaction. Zero rows matched means the job was not in that
+state: the function raises instead of failing silently. Every transaction
+here starts with its write, so on SQLite it queues on busy_timeout for the
+write lock instead of failing a read-to-write upgrade.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import uuid
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from jobs import clock
+from jobs.errors import InvalidTransition, JobNotFound, LeaseLost
+from jobs.models import Job, JobEvent
+from jobs.status import JobStatus, Reason
+
+logger = logging.getLogger(__name__)
+
+PENDING, IN_PROGRESS = JobStatus.PENDING.value, JobStatus.IN_PROGRESS.value
+COMPLETED, FAILED, CANCELLED = (s.value for s in (JobStatus.COMPLETED, JobStatus.FAILED,
+                                                  JobStatus.CANCELLED))
+MAX_BACKOFF_SECONDS = 3600  # an hour: longer waits help nobody
+NO_SYNC = {"synchronize_session": False}  # rows come back through RETURNING
+
+
+@dataclass(frozen=True)
+class Lease:
+    """A worker's claim on one attempt of a job; every worker write is fenced on it."""
+
+    job_id: str
+    owner: str
+    attempt: int
+
+
+def lease_of(job: Job) -> Lease:
+    """The lease a freshly claimed job row represents."""
+    if job.owner is None:
+        raise LeaseLost(f"job {job.id} has no owner")
+    return Lease(job.id, job.owner, job.attempts)
+
+
+def backoff_seconds(base: float, attempt: int) -> float:
+    """Exponential backoff with jitter: base * 2**(attempt-1), between 80 % and 120 %."""
+    delay = base * 2 ** max(attempt - 1, 0) * random.uniform(0.8, 1.2)
+    return min(delay, MAX_BACKOFF_SECONDS)
+
+
+def _fenced(lease: Lease) -> list[sa.ColumnElement[bool]]:
+    return [
+        Job.id == lease.job_id,
+        Job.owner == lease.owner,
+        Job.attempts == lease.attempt,
+        Job.status == IN_PROGRESS,
+    ]
+
+
+def _leases_match(leases: Iterable[Lease]) -> sa.ColumnElement[bool]:
+    """All of these leases, in one condition: (id, attempts) pairs of one owner."""
+    pairs = [(lease.job_id, lease.attempt) for lease in leases]
+    return sa.tuple_(Job.id, Job.attempts).in_(pairs)
+
+
+def _event(job: Job, *, from_status: str | None, reason: Reason, message: str = "",
+           instance_id: str | None = None, now: datetime) -> dict[str, Any]:
+    return {
+        "job_id": job.id,
+        "at": now,
+        "from_status": from_status,
+        "to_status": job.status,
+        "attempt": job.attempts,
+        "reason": reason.value,
+        "message": message,
+        "instance_id": instance_id,
+    }
+
+
+def _record(session: Session, events: list[dict[str, Any]]) -> None:
+    if events:
+        session.execute(sa.insert(JobEvent), events)
+    for event in events:
+        logger.info(
+            "job %s %s -> %s (%s)", event["job_id"], event["from_status"], event["to_status"],
+            event["reason"], extra={"job_id": event["job_id"], "attempt": event["attempt"]},
+        )
+
+
+def _update(session: Session, *where: sa.ColumnElement[bool], **values: Any) -> list[Job]:
+    statement = (
+        sa.update(Job).where(*where).values(**values).returning(Job).execution_options(**NO_SYNC)
+    )
+    return list(session.scalars(statement))
+
+
+def _update_ids(session: Session, *where: sa.ColumnElement[bool], **values: Any) -> list[str]:
+    """Like `_update`, for hot paths that need only to know which rows matched."""
+    statement = (
+        sa.update(Job).where(*where).values(**values).returning(Job.id)
+        .execution_options(**NO_SYNC)
+    )
+    return list(session.scalars(statement))
+
+
+def create(session: Session, *, payload: dict[str, Any], max_attempts: int,
+           total_steps: int | None = None, idempotency_key: str | None = None,
+           request_hash: str | None = None) -> Job:
+    """Insert a new pending job and its creation event."""
+    now = clock.utcnow()
+    job = Job(
+        id=str(uuid.uuid4()), status=PENDING, request=payload, attempts=0,
+        max_attempts=max_attempts, total_steps=total_steps, steps=[], cancel_requested=False,
+        recoveries=0, idempotency_key=idempotency_key, request_hash=request_hash,
+        created_at=now, updated_at=now,
+    )
+    session.add(job)
+    session.flush()  # the INSERT comes first; a duplicate idempotency key fails here
+    _record(session, [_event(job, from_status=None, reason=Reason.CREATED,
+                             message="job created", now=now)])
+    return job
+
+
+def claim(session: Session, *, owner: str, limit: int) -> list[Job]:
+    """Take up to `limit` due pending jobs for `owner`, oldest first."""
+    now = clock.utcnow()
+    due = (
+        sa.select(Job.id)
+        .where(Job.status == PENDING,
+               sa.or_(Job.next_attempt_at.is_(None), Job.next_attempt_at <= now))
+        .order_by(Job.created_at, Job.id)
+        .limit(limit)
+        .with_for_update(skip_locked=True)  # PostgreSQL; SQLite serialises writers instead
+    )
+    jobs = _update(
+        session, Job.id.in_(due.scalar_subquery()), Job.status == PENDING,
+        status=IN_PROGRESS, owner=owner, attempts=Job.attempts + 1, started_at=now,
+        heartbeat_at=now, next_attempt_at=None, updated_at=now,
+    )
+    _record(session, [
+        _event(job, from_status=PENDING, reason=Reason.CLAIMED, instance_id=owner, now=now,
+               message=f"attempt {job.attempts} of {job.max_attempts} started")
+        for job in jobs
+    ])
+    return jobs
+
+
+def heartbeat(session: Session, *, owner: str, leases: Sequence[Lease]) -> dict[str, bool]:
+    """Renew every lease in one statement; return {job_id: cancel_requested} of those kept.
+
+    A lease missing from the answer was lost: another process or the monitor
+    took the job, and the caller must stop working on it.
+    """
+    if not leases:
+        return {}
+    now = clock.utcnow()
+    statement = (
+        sa.update(Job)
+        .where(Job.owner == owner, Job.status == IN_PROGRESS, _leases_match(leases))
+        .values(heartbeat_at=now)
+        .returning(Job.id, Job.cancel_requested)
+        .execution_options(**NO_SYNC)
+    )
+    return {row.id: row.cancel_requested for row in session.execute(statement)}
+
+
+def checkpoint(session: Session, *, lease: Lease, steps: list[Any], total: int, message: str,
+               usage: dict[str, int] | None) -> None:
+    """Save the finished steps and the progress; raise LeaseLost if the job was taken."""
+    now = clock.utcnow()
+    if not _update_ids(session, *_fenced(lease), steps=steps, total_steps=total,
+                   progress_message=message, progress_at=now, heartbeat_at=now, usage=usage,
+                   updated_at=now):
+        raise LeaseLost(f"job {lease.job_id}: lease of attempt {lease.attempt} lost")
+
+
+def complete(session: Session, *, lease: Lease, result: dict[str, Any],
+             usage: dict[str, int] | None) -> Job:
+    """Finish the job with its result; a lost lease discards the result."""
+    return _finish(session, lease, Reason.COMPLETED, "completed", status=COMPLETED,
+                   result=result, usage=usage, error=None)
+
+
+def acknowledge_cancel(session: Session, *, lease: Lease) -> Job:
+    """The owner stops a job whose cancel was requested."""
+    return _finish(session, lease, Reason.CANCELLED, "cancelled on request", status=CANCELLED)
+
+
+def _finish(session: Session, lease: Lease, reason: Reason, message: str,
+            **values: Any) -> Job:
+    now = clock.utcnow()
+    jobs = _update(session, *_fenced(lease), owner=None, finished_at=now, heartbeat_at=None,
+                   updated_at=now, **values)
+    if not jobs:
+        raise LeaseLost(f"job {lease.job_id}: lease of attempt {lease.attempt} lost")
+    _record(session, [_event(jobs[0], from_status=IN_PROGRESS, reason=reason, message=message,
+                             instance_id=lease.owner, now=now)])
+    return jobs[0]
+
+
+def fail_attempt(session: Session, *, lease: Lease, error: str, reason: Reason,
+                 retryable: bool, backoff_base: float) -> Job:
+    """End a failed attempt: back to pending with backoff while attempts remain, else failed."""
+    now = clock.utcnow()
+    retry_at = now + timedelta(seconds=backoff_seconds(backoff_base, lease.attempt))
+    will_retry = sa.and_(sa.literal(retryable), Job.max_attempts > Job.attempts)
+    status = sa.case((Job.cancel_requested, CANCELLED), (will_retry, PENDING), else_=FAILED)
+    jobs = _update(
+        session, *_fenced(lease), status=status, owner=None, error=error,
+        heartbeat_at=None, updated_at=now,
+        next_attempt_at=sa.case((status == PENDING, retry_at), else_=None),
+        finished_at=sa.case((status == PENDING, None), else_=now),
+    )
+    if not jobs:
+        raise LeaseLost(f"job {lease.job_id}: lease of attempt {lease.attempt} lost")
+    _record(session, [_event(jobs[0], from_status=IN_PROGRESS, reason=reason, message=error,
+                             instance_id=lease.owner, now=now)])
+    return jobs[0]
+
+
+def hand_back(session: Session, *, owner: str, leases: Sequence[Lease]) -> list[Job]:
+    """Graceful shutdown: return unfinished jobs to pending without counting the attempt."""
+    if not leases:
+        return []
+    now = clock.utcnow()
+    jobs = _update(
+        session, Job.owner == owner, Job.status == IN_PROGRESS, _leases_match(leases),
+        status=sa.case((Job.cancel_requested, CANCELLED), else_=PENDING),
+        attempts=sa.case((Job.cancel_requested, Job.attempts), else_=Job.attempts - 1),
+        owner=None, heartbeat_at=None, next_attempt_at=None, updated_at=now,
+        finished_at=sa.case((Job.cancel_requested, now), else_=None),
+    )
+    _record(session, [
+        _event(job, from_status=IN_PROGRESS, reason=Reason.SHUTDOWN, instance_id=owner, now=now,
+               message="handed back by a graceful shutdown; the attempt does not count")
+        for job in jobs
+    ])
+    return jobs
+
+
+def request_cancel(session: Session, *, job_id: str) -> Job:
+    """Cancel a pending job at once, or flag a running one for its owner to stop."""
+    now = clock.utcnow()
+    jobs = _update(session, Job.id == job_id, Job.status == PENDING, status=CANCELLED,
+                   finished_at=now, next_attempt_at=None, updated_at=now)
+    if jobs:
+        _record(session, [_event(jobs[0], from_status=PENDING, reason=Reason.CANCELLED,
+                                 message="cancelled on request", now=now)])
+        return jobs[0]
+    jobs = _update(session, Job.id == job_id, Job.status == IN_PROGRESS,
+                   cancel_requested=True, updated_at=now)
+    if jobs:
+        return jobs[0]
+    raise _why_not(session, job_id, "cancel")
+
+
+def retry(session: Session, *, job_id: str, extra_attempts: int) -> Job:
+    """Queue a failed or cancelled job again, with `extra_attempts` more attempts."""
+    now = clock.utcnow()
+    for from_status in (FAILED, CANCELLED):
+        jobs = _update(
+            session, Job.id == job_id, Job.status == from_status,
+            status=PENDING, max_attempts=Job.attempts + extra_attempts, cancel_requested=False,
+            result=None, finished_at=None, next_attempt_at=None, updated_at=now,
+        )
+        if jobs:
+            _record(session, [_event(
+                jobs[0], from_status=from_status, reason=Reason.MANUAL_RETRY, now=now,
+                message=f"retried by hand; up to {extra_attempts} more attempts")])
+            return jobs[0]
+    raise _why_not(session, job_id, "retry")
+
+
+def _why_not(session: Session, job_id: str, action: str) -> Exception:
+    status = session.scalar(sa.select(Job.status).where(Job.id == job_id))
+    if status is None:
+        return JobNotFound(f"no job has id {job_id}")
+    return InvalidTransition(f"cannot {action} a job that is {status}")
+
+
+@dataclass(frozen=True)
+class Reclaim:
+    """Why a set of lost jobs is being handed back, for the event and the job's error."""
+
+    reason: Reason
+    error: str  # the job's error, e.g. the restart message of the contract
+    cause: str  # words for the recovery note: "server restarted"
+    backoff_base: float
+    instance_id: str | None = None
+
+
+def reclaim(session: Session, *, where: sa.ColumnElement[bool], why: Reclaim) -> list[Job]:
+    """Hand back every in_progress job matching `where`, in one compare-and-set statement.
+
+    The statement itself re-checks `status = 'in_progress'` and the caller's
+    condition, so a job that completed (or was renewed) after a caller chose
+    it is left alone.
+    """
+    now = clock.utcnow()
+    status = sa.case((Job.cancel_requested, CANCELLED),
+                     (Job.max_attempts > Job.attempts, PENDING), else_=FAILED)
+    jobs = _update(
+        session, Job.status == IN_PROGRESS, where, status=status, owner=None, error=why.error,
+        heartbeat_at=None, updated_at=now, recoveries=Job.recoveries + 1,
+        finished_at=sa.case((status == PENDING, None), else_=now),
+    )
+    if not jobs:
+        return []
+    _schedule_retries(session, jobs, why, now)
+    _record(session, [
+        _event(job, from_status=IN_PROGRESS, reason=why.reason, message=why.error,
+               instance_id=why.instance_id, now=now)
+        for job in jobs
+    ])
+    return jobs
+
+
+def _schedule_retries(session: Session, jobs: list[Job], why: Reclaim, now: datetime) -> None:
+    """Per-row follow-up of a reclaim: the retry time and the recovery note.
+
+    The rows came back from the UPDATE into this session, so setting their
+    attributes and flushing writes them in the same transaction, still
+    under the reclaim's lock.
+    """
+    for job in jobs:
+        done, total = len(job.steps or []), job.total_steps or 0
+        note = f"{why.cause} during step {done + 1} of {total}"
+        if job.status == PENDING:
+            note += f"; resumes after step {done}, the last saved" if done else "; starts over"
+            job.next_attempt_at = now + timedelta(
+                seconds=backoff_seconds(why.backoff_base, job.attempts))
+        job.recovery_note = note
+    session.flush()
+
+
+def prune(session: Session, *, older_than: datetime) -> int:
+    """Delete terminal jobs (and their events) finished before `older_than`."""
+    terminal = [COMPLETED, FAILED, CANCELLED]
+    old = sa.select(Job.id).where(Job.status.in_(terminal), Job.finished_at < older_than)
+    session.execute(sa.delete(JobEvent).where(JobEvent.job_id.in_(old)))
+    result = session.execute(
+        sa.delete(Job).where(Job.status.in_(terminal), Job.finished_at < older_than)
+    )
+    return int(result.rowcount or 0)  # type: ignore[attr-defined]

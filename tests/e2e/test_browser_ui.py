@@ -1,0 +1,221 @@
+"""The browser frontend against a real server (only /api/health and one XSS job are faked)."""
+
+from __future__ import annotations
+
+import json
+import re
+import urllib.request
+
+import pytest
+from playwright.sync_api import Page, Route, expect
+
+pytestmark = pytest.mark.e2e
+
+XSS = '<img src=x onerror="window.__xss=1">'
+JOB_URL = re.compile(r"/api/programs/jobs/[0-9a-f-]{36}$")
+
+
+def open_app(page: Page, base_url: str) -> None:
+    page.goto(base_url + "/")
+    expect(page.locator("#jobs")).to_have_attribute("aria-busy", "false")
+
+
+def submit(page: Page, **fields) -> dict:
+    """Fill the form and submit it; return the created job from the 202 answer."""
+    for name, value in fields.items():
+        if name in {"goal", "experience"}:
+            page.select_option(f"#{name}", value)
+        else:
+            page.fill(f"#{name}", str(value))
+    with page.expect_response(lambda r: r.url.endswith("/api/programs/generate")) as info:
+        page.get_by_role("button", name="Generate program").click()
+    assert info.value.status == 202, info.value.text()
+    job = info.value.json()
+    expect(row(page, job["id"])).to_be_visible()
+    return job
+
+
+def row(page: Page, job_id: str):
+    return page.locator(f'li.job[data-id="{job_id}"]')
+
+
+def server_job_ids(base_url: str) -> set[str]:
+    with urllib.request.urlopen(base_url + "/api/programs/jobs?limit=100", timeout=5) as res:
+        return {job["id"] for job in json.load(res)["items"]}
+
+
+def test_submit_shows_live_progress_then_the_program(page: Page, server, shots):
+    open_app(page, server.url)
+    job = submit(page, goal="strength", experience="intermediate", days_per_week=3, weeks=10,
+                 notes="Sore left shoulder: no overhead pressing.")
+    r = row(page, job["id"])
+    # Record every status/step the row shows, so the order can be checked afterwards.
+    r.evaluate("""li => {
+        window.__seen = [];
+        const note = () => window.__seen.push([li.dataset.status, Number(li.dataset.step ?? -1)]);
+        note();
+        new MutationObserver(note).observe(li, {attributes: true, attributeFilter: ['data-status', 'data-step']});
+    }""")
+    expect(r).to_have_attribute("data-status", "in_progress")
+    page.wait_for_function(
+        "id => Number(document.querySelector(`li.job[data-id='${id}']`).dataset.step) >= 2",
+        arg=job["id"], timeout=20_000)
+    expect(r.locator(".live")).to_contain_text(re.compile(r"heartbeat \d+ s ago"))
+    expect(r).to_contain_text("attempt 1 of")
+    page.screenshot(path=shots / "running-job.png")
+
+    expect(r).to_have_attribute("data-status", "completed", timeout=30_000)
+    seen = page.evaluate("window.__seen")
+    statuses = [status for status, _ in seen]
+    assert statuses[0] == "pending"
+    assert statuses.index("in_progress") < statuses.index("completed")
+    running_steps = [step for status, step in seen if status == "in_progress" and step >= 0]
+    assert len(set(running_steps)) >= 2 and running_steps == sorted(running_steps), seen
+    expect(r.get_by_role("button", name="Cancel")).to_be_disabled()
+    expect(r.get_by_role("button", name="Retry")).to_be_disabled()
+    page.screenshot(path=shots / "form-and-jobs.png")
+
+    r.get_by_role("button", name="View program").click()
+    view = page.locator("#program")
+    expect(view).to_be_visible()
+    expect(page.locator("#program-title")).not_to_be_empty()
+    expect(view.locator(".week")).to_have_count(10)
+    expect(view.locator(".session")).to_have_count(30)
+    expect(view.locator(".exercise").first).to_contain_text(re.compile(r"\d+ × \S+"))
+    expect(view.locator(".exercise").first).to_contain_text(re.compile(r"rest \d+ s"))
+    page.screenshot(path=shots / "program-view.png")
+
+    with page.expect_download() as download:
+        view.get_by_role("button", name="Download JSON").click()
+    program = json.loads(download.value.path().read_text())
+    assert len(program["weeks"]) == 10
+    assert program["title"] == page.locator("#program-title").inner_text()
+
+
+def test_validation_error_is_shown_next_to_its_field(page: Page, server):
+    open_app(page, server.url)
+    before = server_job_ids(server.url)
+    rows_before = page.locator("li.job").count()
+    page.locator("#weeks").evaluate("el => { el.value = '40'; }")  # past max: native checks are off
+    with page.expect_response(lambda r: r.url.endswith("/api/programs/generate")) as info:
+        page.get_by_role("button", name="Generate program").click()
+    assert info.value.status == 422
+    message = info.value.json()["detail"][0]["msg"]
+    expect(page.locator("#err-weeks")).to_have_text(message)
+    expect(page.locator("#err-weeks")).to_contain_text("16")
+    expect(page.locator("#weeks")).to_have_attribute("aria-invalid", "true")
+    expect(page.locator("#weeks")).to_be_focused()
+    expect(page.locator("#err-days_per_week")).to_be_hidden()
+    assert server_job_ids(server.url) == before
+    expect(page.locator("li.job")).to_have_count(rows_before)
+
+    page.fill("#weeks", "4")  # editing the field clears its error
+    expect(page.locator("#err-weeks")).to_be_hidden()
+    expect(page.locator("#weeks")).not_to_have_attribute("aria-invalid", "true")
+
+
+def test_cancel_then_retry(page: Page, server):
+    open_app(page, server.url)
+    job = submit(page, days_per_week=2, weeks=16)  # 17 steps of 0.5 s: time to cancel
+    r = row(page, job["id"])
+    cancel = r.get_by_role("button", name="Cancel")
+    retry = r.get_by_role("button", name="Retry")
+    expect(cancel).to_be_enabled()
+    expect(retry).to_be_disabled()
+    expect(r).to_have_attribute("data-status", "in_progress")
+
+    cancel.click()
+    expect(r).to_have_attribute("data-status", "cancelled")
+    expect(r.locator(".badge")).to_have_text("cancelled")
+    expect(retry).to_be_enabled()
+    expect(cancel).to_be_disabled()
+
+    retry.click()
+    expect(r).to_have_attribute("data-status", re.compile(r"^(pending|in_progress)$"))
+    expect(cancel).to_be_enabled()
+    expect(retry).to_be_disabled()
+    expect(r).to_have_attribute("data-status", "completed", timeout=30_000)  # polled to the end
+
+
+def _fake_completed(route: Route) -> None:
+    """Answer a job poll with the real job turned completed, its program full of markup."""
+    job = route.fetch().json()
+    exercise = {"name": f"Squat {XSS}", "sets": 3, "reps": "8-10", "rest_seconds": 90, "notes": XSS}
+    session = {"day": 1, "name": f"Legs {XSS}", "duration_minutes": 45, "exercises": [exercise]}
+    job.update(status="completed", error=None, finished_at=job["updated_at"],
+               progress={"step": 2, "total": 2, "message": "done"},
+               result={"title": f"Title {XSS}", "summary": XSS, "generator": "template",
+                       "weeks": [{"week": 1, "focus": XSS, "sessions": [session]}]})
+    route.fulfill(status=200, json=job)
+
+
+def test_markup_in_user_and_model_text_renders_as_text(page: Page, server):
+    page.route(JOB_URL, _fake_completed)
+    open_app(page, server.url)
+    job = submit(page, days_per_week=1, weeks=1, notes=f"my notes {XSS}")
+    r = row(page, job["id"])
+    expect(r.locator(".req-notes")).to_have_text(f"Notes: my notes {XSS}")
+    expect(r).to_have_attribute("data-status", "completed")
+
+    r.get_by_role("button", name="View program").click()
+    view = page.locator("#program")
+    expect(page.locator("#program-title")).to_have_text(f"Title {XSS}")
+    expect(view.locator(".ex-name")).to_have_text(f"Squat {XSS}")
+    expect(view.locator(".session h4")).to_contain_text(f"Legs {XSS}")
+    page.wait_for_timeout(500)  # an injected <img src=x> would have fired onerror by now
+    assert page.locator("img").count() == 0
+    assert page.evaluate("typeof window.__xss") == "undefined"
+
+
+def test_polling_stops_when_a_job_is_terminal(page: Page, server):
+    requests: list[str] = []
+    page.on("request", lambda req: req.method == "GET" and requests.append(req.url))
+    open_app(page, server.url)
+    job = submit(page, days_per_week=1, weeks=2)
+    job_url = f"{server.url}/api/programs/jobs/{job['id']}"
+    expect(row(page, job["id"])).to_have_attribute("data-status", "completed", timeout=30_000)
+    polls = requests.count(job_url)
+    assert polls >= 1
+    page.wait_for_timeout(3500)
+    assert requests.count(job_url) == polls, "the page kept polling a completed job"
+
+    requests.clear()  # a job that is already terminal in the list is never polled
+    open_app(page, server.url)
+    expect(row(page, job["id"])).to_have_attribute("data-status", "completed")
+    page.wait_for_timeout(3000)
+    assert requests.count(job_url) == 0
+
+
+def test_health_panel_turns_red_and_recovers(page: Page, server, shots):
+    health = page.locator("#health")
+    open_app(page, server.url)
+    expect(health).to_have_attribute("data-state", "ok")
+
+    def degraded(route: Route) -> None:
+        route.fulfill(status=503, json={
+            "status": "degraded", "database": "error: disk I/O error", "scheduler": "running",
+            "monitor_last_run_at": None, "instance_id": "e2e", "version": "0.1.0",
+            "jobs": {"pending": 0, "in_progress": 0, "stale": 0}})
+
+    page.route("**/api/health", degraded)
+    expect(health).to_have_attribute("data-state", "degraded", timeout=12_000)
+    expect(page.locator("#health-summary")).to_contain_text("database error: disk I/O error")
+    expect(health).to_have_css("border-top-color", "rgb(179, 38, 30)")
+    page.screenshot(path=shots / "health-degraded.png")
+
+    page.unroute("**/api/health")
+    page.route("**/api/health", lambda route: route.abort())
+    expect(health).to_have_attribute("data-state", "down", timeout=12_000)
+    expect(page.locator("#health-summary")).to_have_text("Server unreachable")
+
+    page.unroute("**/api/health")
+    expect(health).to_have_attribute("data-state", "ok", timeout=12_000)
+    expect(page.locator("#health-summary")).to_have_text("System ok")
+
+
+def test_phone_width_has_no_horizontal_scroll(page: Page, server):
+    page.set_viewport_size({"width": 360, "height": 740})
+    open_app(page, server.url)
+    assert page.evaluate("document.documentElement.scrollWidth") <= 360
+    page.keyboard.press("Tab")  # keyboard reaches the form
+    expect(page.locator("#goal")).to_be_focused()

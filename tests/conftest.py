@@ -6,10 +6,9 @@ from collections.abc import Iterator
 
 import pytest
 import sqlalchemy as sa
-from sqlalchemy.orm import Session, sessionmaker
 
 from db import migrate
-from db.database import make_engine, session_factory
+from db.database import Sessions, make_engine
 from jobs import clock
 
 
@@ -32,8 +31,8 @@ def engine(db_url: str) -> Iterator[sa.Engine]:
 
 
 @pytest.fixture
-def sessions(engine: sa.Engine) -> sessionmaker[Session]:
-    return session_factory(engine)
+def sessions(engine: sa.Engine) -> Sessions:
+    return Sessions(engine)
 
 
 @pytest.fixture(autouse=True)

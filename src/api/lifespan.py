@@ -16,7 +16,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from db import migrate
-from db.database import make_engine, session_factory
+from db.database import Sessions, make_engine
 from jobs import clock, instances, recovery
 from jobs.runner import Runner, RunnerConfig
 from jobs.scheduler import TickConfig, Ticks
@@ -37,12 +37,12 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     """Run the job engine for as long as the app serves."""
     settings: Settings = app.state.settings
     engine = make_engine(settings.database_url)
-    sessions = session_factory(engine)
+    sessions = Sessions(engine)
     migrate.upgrade(engine)
     who = instances.me()
-    with sessions.begin() as session:
+    with sessions.write() as session:
         instances.register(session, who=who)
-    with sessions.begin() as session:
+    with sessions.write() as session:
         swept = recovery.sweep(session, who=who, policy=_policy(settings))
     if swept:
         logger.warning("startup sweep handed back %d orphaned job(s)", len(swept))
@@ -73,7 +73,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         if handed_back:
             logger.warning("shutdown handed back %d unfinished job(s)", len(handed_back))
         await ticks.stop()
-        with sessions.begin() as session:
+        with sessions.write() as session:
             instances.mark_stopped(session, instance_id=who.id)
         await generator.aclose()
         engine.dispose()

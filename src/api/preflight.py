@@ -39,6 +39,8 @@ def checked_settings() -> Settings:
     finally:
         engine.dispose()
     logging.basicConfig(level=logging.INFO, format=LOG_FORMAT)
+    for noisy in ("apscheduler", "alembic"):  # a line per tick or per check is noise
+        logging.getLogger(noisy).setLevel(logging.WARNING)
     return settings
 
 

@@ -7,6 +7,7 @@ importing this module connects to nothing.
 
 from __future__ import annotations
 
+from contextlib import AbstractContextManager
 from typing import Any
 
 import sqlalchemy as sa
@@ -17,6 +18,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from settings import get_settings
 
 SQLITE_BUSY_TIMEOUT_MS = 10_000  # writers queue behind each other instead of failing
+_IMMEDIATE = "progen_sqlite_immediate"
 
 
 def make_engine(url: str, **kwargs: Any) -> sa.Engine:
@@ -53,10 +55,11 @@ def _sqlite_on_connect(dbapi_conn: Any, _record: Any) -> None:
 
 
 def _sqlite_begin(conn: sa.Connection) -> None:
-    # A deferred BEGIN: readers never wait. Every write transaction in
-    # jobs/store.py starts with its write, so it takes the lock through
-    # busy_timeout instead of failing a read-to-write upgrade with SQLITE_BUSY.
-    conn.exec_driver_sql("BEGIN")
+    # Writers take the lock at BEGIN (IMMEDIATE), so they queue on busy_timeout;
+    # a deferred transaction that reads then writes fails at once with
+    # SQLITE_BUSY instead. Readers keep a deferred BEGIN and never wait.
+    immediate = conn.get_execution_options().get(_IMMEDIATE, False)
+    conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
 
 def redact(url: str) -> str:
@@ -74,19 +77,36 @@ def describe_error(error: BaseException) -> str:
     return f"{type(original).__name__}: {text}"[:300]
 
 
+class Sessions:
+    """Short sessions on one engine: `read()` to query, `write()` for one writing transaction.
+
+    Objects stay readable after commit (expire_on_commit=False): callers
+    only read them, and must not hold a session across slow work.
+    """
+
+    def __init__(self, engine: sa.Engine) -> None:
+        self.engine = engine
+        writer = engine.execution_options(**{_IMMEDIATE: True})
+        self._read = sessionmaker(engine, expire_on_commit=False)
+        self._write = sessionmaker(writer, expire_on_commit=False)
+
+    def read(self) -> Session:
+        """A session for queries (use as a context manager)."""
+        return self._read()
+
+    def write(self) -> AbstractContextManager[Session]:
+        """One transaction that commits on success and rolls back on error."""
+        return self._write.begin()
+
+
 _engine: sa.Engine | None = None
 
 
 def __getattr__(name: str) -> Any:
-    """Build `engine` and `SessionLocal` on first use from the configured URL."""
+    """Build `engine` on first use from the configured URL (the seed's snippet)."""
     global _engine
-    if name not in {"engine", "SessionLocal"}:
+    if name != "engine":
         raise AttributeError(name)
     if _engine is None:
         _engine = make_engine(get_settings().database_url)
-    return _engine if name == "engine" else sessionmaker(_engine, expire_on_commit=False)
-
-
-def session_factory(engine: sa.Engine) -> sessionmaker[Session]:
-    """Sessions whose objects stay readable after commit (they are only read)."""
-    return sessionmaker(engine, expire_on_commit=False)
+    return _engine

@@ -57,28 +57,49 @@ class Policy:
 
 
 def reclaim_dead_owners(session: Session, *, who: instances.Me, policy: Policy,
+                        where: sa.ColumnElement[bool] | None = None,
                         reason: Reason = Reason.OWNER_DEAD) -> list[Job]:
     """Hand back the jobs of instances known to be dead (a restart)."""
     dead = instances.dead_owners(session, who=who)
     if not dead:
         return []
     why = store.Reclaim(reason, RESTART_MESSAGE, "server restarted", policy.backoff_base, who.id)
-    return store.reclaim(session, where=owned_by(dead), why=why)
+    return store.reclaim(session, where=_both(owned_by(dead), where), why=why)
+
+
+def _both(condition: sa.ColumnElement[bool],
+          where: sa.ColumnElement[bool] | None) -> sa.ColumnElement[bool]:
+    return condition if where is None else sa.and_(condition, where)
+
+
+def stuck(session: Session, *, who: instances.Me, stale_seconds: float) -> sa.ColumnElement[bool]:
+    """What the monitor calls stuck: a dead owner or a stale heartbeat."""
+    dead = instances.dead_owners(session, who=who)
+    return sa.or_(owned_by(dead), stale(stale_seconds)) if dead else stale(stale_seconds)
 
 
 def reclaim_stale(session: Session, *, policy: Policy, instance_id: str | None,
                   where: sa.ColumnElement[bool] | None = None,
                   reason: Reason = Reason.OWNER_DEAD) -> list[Job]:
     """Hand back jobs whose heartbeat is stale, in one compare-and-set statement."""
-    condition = stale(policy.stale_seconds)
-    if where is not None:
-        condition = sa.and_(condition, where)
+    condition = _both(stale(policy.stale_seconds), where)
     why = store.Reclaim(reason, stale_message(policy.stale_seconds),
                         "worker stopped responding", policy.backoff_base, instance_id)
     return store.reclaim(session, where=condition, why=why)
 
 
-def sweep(session: Session, *, who: instances.Me, policy: Policy) -> list[Job]:
+def sweep(session: Session, *, who: instances.Me, policy: Policy,
+          where: sa.ColumnElement[bool] | None = None,
+          reason: Reason = Reason.OWNER_DEAD) -> list[Job]:
     """Everything lost: dead owners first (their words say 'restart'), then stale heartbeats."""
-    return (reclaim_dead_owners(session, who=who, policy=policy)
-            + reclaim_stale(session, policy=policy, instance_id=who.id))
+    return (reclaim_dead_owners(session, who=who, policy=policy, where=where, reason=reason)
+            + reclaim_stale(session, policy=policy, instance_id=who.id, where=where,
+                            reason=reason))
+
+
+def reclaim_all(session: Session, *, policy: Policy, where: sa.ColumnElement[bool],
+                instance_id: str | None) -> list[Job]:
+    """Hand back in_progress jobs whatever their heartbeat (the server is known to be down)."""
+    why = store.Reclaim(Reason.MANUAL_CLEANUP, RESTART_MESSAGE, "cleaned up by hand",
+                        policy.backoff_base, instance_id)
+    return store.reclaim(session, where=where, why=why)

@@ -16,8 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Literal, TypeVar
 
-from sqlalchemy.orm import Session, sessionmaker
-
+from db.database import Sessions
 from jobs import metrics, store
 from jobs.errors import LeaseLost, PermanentStepError, RetryableStepError
 from jobs.models import Job
@@ -57,7 +56,7 @@ class Runner:
         config: concurrency, backoff and timeout.
     """
 
-    def __init__(self, *, sessions: sessionmaker[Session], instance_id: str,
+    def __init__(self, *, sessions: Sessions, instance_id: str,
                  handler: StepHandler, config: RunnerConfig) -> None:
         self._sessions = sessions
         self._instance_id = instance_id
@@ -84,7 +83,7 @@ class Runner:
         return [running.lease for running in self._running.values()]
 
     def _tx(self, fn: Callable[..., T], **kwargs: Any) -> T:
-        with self._sessions.begin() as session:
+        with self._sessions.write() as session:
             return fn(session, **kwargs)
 
     async def _db(self, fn: Callable[..., T], **kwargs: Any) -> T:

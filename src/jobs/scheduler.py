@@ -14,8 +14,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
-from sqlalchemy.orm import Session, sessionmaker
 
+from db.database import Sessions
 from jobs import clock, instances, metrics, recovery, store
 from jobs.runner import Runner
 
@@ -43,7 +43,7 @@ class Ticks:
         config: intervals and thresholds.
     """
 
-    def __init__(self, *, sessions: sessionmaker[Session], who: instances.Me, runner: Runner,
+    def __init__(self, *, sessions: Sessions, who: instances.Me, runner: Runner,
                  config: TickConfig) -> None:
         self._sessions = sessions
         self._who = who
@@ -78,7 +78,7 @@ class Ticks:
             await asyncio.sleep(0)
 
     def _tx_heartbeat(self, leases: list[store.Lease]) -> dict[str, bool]:
-        with self._sessions.begin() as session:
+        with self._sessions.write() as session:
             kept = store.heartbeat(session, owner=self._who.id, leases=leases)
             instances.touch(session, instance_id=self._who.id)
             return kept
@@ -102,7 +102,7 @@ class Ticks:
         self._runner.reconcile(kept, leases)
 
     def _tx_monitor(self) -> int:
-        with self._sessions.begin() as session:
+        with self._sessions.write() as session:
             jobs = recovery.sweep(session, who=self._who, policy=self._config.policy)
         metrics.RECLAIMS.labels("owner_dead").inc(len(jobs))
         return len(jobs)
@@ -121,7 +121,7 @@ class Ticks:
 
     def _tx_retention(self) -> int:
         cutoff = clock.utcnow() - timedelta(days=self._config.retention_days)
-        with self._sessions.begin() as session:
+        with self._sessions.write() as session:
             pruned = store.prune(session, older_than=cutoff)
             instances.prune(session, older_than=cutoff)
         return pruned

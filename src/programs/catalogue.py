@@ -303,7 +303,7 @@ _TROUBLE = re.compile(
     r"|tear|torn|surgery|operat\w*|rehab\w*|recover\w*|tendin\w*|tendon\w*|bursitis|arthritis"
     r"|impinge\w*|dislocat\w*|issues?|problems?|trouble|avoid\w*|careful|no|not|can'?t|cannot"
     r"|unable|limited|replace\w*|reconstruct\w*|fractur\w*|broke\w*|herniat\w*|sciatica"
-    r"|niggl\w*|flare\w*|cranky|sensitive|protect\w*|tweak\w*|clicks?|unstable|dodgy)\b",
+    r"|niggl\w*|flar\w*|tennis|golfer'?s|cranky|sensitive|protect\w*|tweak\w*|clicks?|unstable|dodgy)\b",
     re.IGNORECASE,
 )
 _NEGATED_BEFORE = re.compile(

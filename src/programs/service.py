@@ -12,8 +12,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session, sessionmaker
 
+from db.database import Sessions
 from jobs import queries, store
 from jobs.errors import JobError
 from jobs.models import Job, JobEvent
@@ -41,7 +41,7 @@ class Programs:
         max_attempts: JOB_MAX_ATTEMPTS.
     """
 
-    sessions: sessionmaker[Session]
+    sessions: Sessions
     runner: Runner | None
     generator: ProgramGenerator
     max_attempts: int
@@ -53,7 +53,7 @@ class Programs:
         if idempotency_key is not None and (found := self._replay(idempotency_key, digest)):
             return found, False
         try:
-            with self.sessions.begin() as session:
+            with self.sessions.write() as session:
                 job = store.create(
                     session, payload=payload, max_attempts=self.max_attempts,
                     total_steps=self.generator.total_steps(payload),
@@ -69,7 +69,7 @@ class Programs:
         return job, True
 
     def _replay(self, key: str, digest: str) -> Job | None:
-        with self.sessions() as session:
+        with self.sessions.read() as session:
             job = queries.by_idempotency_key(session, key)
         if job is not None and job.request_hash != digest:
             raise IdempotencyConflict()
@@ -77,23 +77,23 @@ class Programs:
 
     def get(self, job_id: str) -> Job:
         """One job."""
-        with self.sessions() as session:
+        with self.sessions.read() as session:
             return queries.get(session, job_id)
 
     def page(self, statuses: Sequence[JobStatus], limit: int,
              cursor: str | None) -> tuple[list[Job], str | None]:
         """Newest first, with a cursor to the next page."""
-        with self.sessions() as session:
+        with self.sessions.read() as session:
             return queries.page(session, statuses=statuses, limit=limit, cursor=cursor)
 
     def events(self, job_id: str) -> list[JobEvent]:
         """A job's status changes, oldest first."""
-        with self.sessions() as session:
+        with self.sessions.read() as session:
             return queries.events(session, job_id)
 
     def retry(self, job_id: str) -> Job:
         """Queue a failed or cancelled job again, with JOB_MAX_ATTEMPTS more attempts."""
-        with self.sessions.begin() as session:
+        with self.sessions.write() as session:
             job = store.retry(session, job_id=job_id, extra_attempts=self.max_attempts)
         if self.runner is not None:
             self.runner.wake()
@@ -101,7 +101,7 @@ class Programs:
 
     def cancel(self, job_id: str) -> Job:
         """Cancel now if pending or running here; a peer's job stops at its next heartbeat."""
-        with self.sessions.begin() as session:
+        with self.sessions.write() as session:
             job = store.request_cancel(session, job_id=job_id)
         if job.status != JobStatus.IN_PROGRESS or self.runner is None:
             return job

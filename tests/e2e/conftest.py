@@ -144,8 +144,8 @@ def token_server(tmp_path_factory) -> Iterator[LiveServer]:
 def browser():
     if not Path(CHROMIUM).exists():
         pytest.fail(
-            f"{CHROMIUM} not found: install it with `apt-get update && apt-get install -y chromium` "
-            "(`playwright install` cannot work here)",
+            f"{CHROMIUM} not found: install it with `apt-get update && apt-get install -y "
+            "chromium` (`playwright install` cannot work here)",
             pytrace=False,
         )
     expect.set_options(timeout=15_000)

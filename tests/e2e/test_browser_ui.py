@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 import re
+import time
 import urllib.request
 
 import pytest
@@ -39,6 +41,20 @@ def row(page: Page, job_id: str):
     return page.locator(f'li.job[data-id="{job_id}"]')
 
 
+def top_screenshot(page: Page, path) -> None:
+    page.evaluate("window.scrollTo(0, 0)")
+    page.screenshot(path=path)
+
+
+def create_job(base_url: str, **fields) -> dict:
+    body = {"goal": "endurance", "experience": "beginner", "days_per_week": 1, "weeks": 1, **fields}
+    req = urllib.request.Request(
+        base_url + "/api/programs/generate", data=json.dumps(body).encode(), method="POST",
+        headers={"Content-Type": "application/json"})
+    with urllib.request.urlopen(req, timeout=5) as res:
+        return json.load(res)
+
+
 def server_job_ids(base_url: str) -> set[str]:
     with urllib.request.urlopen(base_url + "/api/programs/jobs?limit=100", timeout=5) as res:
         return {job["id"] for job in json.load(res)["items"]}
@@ -54,7 +70,8 @@ def test_submit_shows_live_progress_then_the_program(page: Page, server, shots):
         window.__seen = [];
         const note = () => window.__seen.push([li.dataset.status, Number(li.dataset.step ?? -1)]);
         note();
-        new MutationObserver(note).observe(li, {attributes: true, attributeFilter: ['data-status', 'data-step']});
+        new MutationObserver(note).observe(
+            li, {attributes: true, attributeFilter: ['data-status', 'data-step']});
     }""")
     expect(r).to_have_attribute("data-status", "in_progress")
     page.wait_for_function(
@@ -62,7 +79,7 @@ def test_submit_shows_live_progress_then_the_program(page: Page, server, shots):
         arg=job["id"], timeout=20_000)
     expect(r.locator(".live")).to_contain_text(re.compile(r"heartbeat \d+ s ago"))
     expect(r).to_contain_text("attempt 1 of")
-    page.screenshot(path=shots / "running-job.png")
+    top_screenshot(page, shots / "running-job.png")
 
     expect(r).to_have_attribute("data-status", "completed", timeout=30_000)
     seen = page.evaluate("window.__seen")
@@ -73,7 +90,7 @@ def test_submit_shows_live_progress_then_the_program(page: Page, server, shots):
     assert len(set(running_steps)) >= 2 and running_steps == sorted(running_steps), seen
     expect(r.get_by_role("button", name="Cancel")).to_be_disabled()
     expect(r.get_by_role("button", name="Retry")).to_be_disabled()
-    page.screenshot(path=shots / "form-and-jobs.png")
+    top_screenshot(page, shots / "form-and-jobs.png")
 
     r.get_by_role("button", name="View program").click()
     view = page.locator("#program")
@@ -201,7 +218,7 @@ def test_health_panel_turns_red_and_recovers(page: Page, server, shots):
     expect(health).to_have_attribute("data-state", "degraded", timeout=12_000)
     expect(page.locator("#health-summary")).to_contain_text("database error: disk I/O error")
     expect(health).to_have_css("border-top-color", "rgb(179, 38, 30)")
-    page.screenshot(path=shots / "health-degraded.png")
+    top_screenshot(page, shots / "health-degraded.png")
 
     page.unroute("**/api/health")
     page.route("**/api/health", lambda route: route.abort())
@@ -219,3 +236,60 @@ def test_phone_width_has_no_horizontal_scroll(page: Page, server):
     assert page.evaluate("document.documentElement.scrollWidth") <= 360
     page.keyboard.press("Tab")  # keyboard reaches the form
     expect(page.locator("#goal")).to_be_focused()
+
+
+def test_polls_honour_retry_after_and_back_off_on_errors(page: Page, server):
+    seen: list[float] = []
+
+    def flaky(route: Route) -> None:
+        """Two 503s, then two answers saying Retry-After: 3, then the real server."""
+        seen.append(time.monotonic())
+        if len(seen) <= 2:
+            route.fulfill(status=503, json={"detail": "unavailable"})
+        elif len(seen) <= 4:
+            job = route.fetch().json()
+            job["status"] = "in_progress"
+            route.fulfill(status=200, json=job, headers={"Retry-After": "3"})
+        else:
+            route.continue_()
+
+    page.route(JOB_URL, flaky)
+    open_app(page, server.url)
+    job = submit(page, days_per_week=1, weeks=1)
+    expect(row(page, job["id"])).to_have_attribute("data-status", "completed", timeout=40_000)
+    gaps = [round(b - a, 1) for a, b in itertools.pairwise(seen)]
+    assert len(gaps) == 4, gaps
+    assert 1.6 <= gaps[0] <= 3.0, gaps  # first failure: 2 s
+    assert 3.4 <= gaps[1] <= 5.5, gaps  # second failure: 4 s
+    assert all(2.6 <= gap <= 4.5 for gap in gaps[2:]), gaps  # Retry-After: 3
+
+
+def test_recovered_jobs_say_so(page: Page, server):
+    noted = create_job(server.url)
+    unnoted = create_job(server.url)
+    note = "server restarted during step 3 of 9; resumed at step 4"
+
+    def recovered(route: Route) -> None:
+        """The job list with one recovery explained by a note and one only by events."""
+        listing = route.fetch().json()
+        for job in listing["items"]:
+            if job["id"] == noted["id"]:
+                job.update(recoveries=1, recovery_note=note)
+            elif job["id"] == unnoted["id"]:
+                job.update(recoveries=2, recovery_note=None)
+        route.fulfill(status=200, json=listing)
+
+    events = [{"at": "2026-01-01T10:00:00Z", "from_status": None, "to_status": "pending",
+               "attempt": 0, "reason": "created", "message": ""},
+              {"at": "2026-01-01T10:01:00Z", "from_status": "in_progress", "to_status": "pending",
+               "attempt": 1, "reason": "owner_dead", "message": "heartbeat stale for 95 s"}]
+    page.route("**/api/programs/jobs?limit=20", recovered)
+    page.route(f"**/api/programs/jobs/{unnoted['id']}/events",
+               lambda route: route.fulfill(status=200, json=events))
+    page.route(JOB_URL, lambda route: route.abort())  # keep the faked rows as they are
+    open_app(page, server.url)
+    expect(row(page, noted["id"]).locator(".recovery")).to_have_text(f"Recovered: {note}")
+    explained = row(page, unnoted["id"]).locator(".recovery")
+    expect(explained).to_contain_text(
+        "Recovered 2× after losing its worker; last time the server running it stopped")
+    expect(explained).to_contain_text("heartbeat stale for 95 s")

@@ -23,7 +23,7 @@ def health(request: Request, response: Response) -> HealthOut:
     settings = state.settings
     counts, database = JobCounts(pending=0, in_progress=0, stale=0), "ok"
     try:
-        with state.sessions() as session:
+        with state.sessions.read() as session:
             counts = JobCounts(**queries.counts(session,
                                                 stale_seconds=settings.heartbeat_stale_seconds))
     except Exception as error:

@@ -16,7 +16,7 @@ def scrape(request: Request) -> Response:
     state = request.app.state
     now = clock.utcnow()
     try:
-        with state.sessions() as session:
+        with state.sessions.read() as session:
             for status, count in queries.status_counts(session).items():
                 metrics.JOBS.labels(status).set(count)
             oldest = queries.oldest_heartbeat(session)

@@ -12,6 +12,7 @@ from functools import lru_cache
 from typing import Literal
 
 from programs.catalogue import (
+    BW,
     CatalogueExercise,
     Pattern,
     adaptations,
@@ -28,11 +29,16 @@ Role = Literal["main", "accessory", "core", "conditioning", "mobility"]
 
 @dataclass(frozen=True)
 class DayType:
-    """A kind of training day: its name and its slots in priority order."""
+    """A kind of training day: its name, its slots in priority order, how it fills time.
+
+    `offset` starts the day further down each pattern's options, so days differ;
+    `pad_sets` adds sets when time is left, else the time goes to steady aerobic work.
+    """
 
     name: str
     slots: tuple[tuple[Pattern, Role], ...]
     offset: int = 0
+    pad_sets: bool = True
 
 
 FULL_BODY_A = DayType("Full body A", (
@@ -73,12 +79,12 @@ LEGS = DayType("Legs", (
     ("squat", "main"), ("hinge", "main"), ("lunge", "accessory"), ("legs_accessory", "accessory"),
     ("legs_accessory", "accessory"), ("core", "core"), ("carry", "core"),
 ))  # fmt: skip
+# Intervals first; the rest of the session is steady aerobic work.
 CONDITIONING = DayType("Conditioning", (
     ("conditioning", "conditioning"), ("conditioning", "conditioning"), ("carry", "core"),
-    ("conditioning", "conditioning"), ("core", "core"), ("conditioning", "conditioning"),
-    ("core", "core"),
-))  # fmt: skip
-MOBILITY = DayType("Mobility and recovery", (("mobility", "mobility"),) * 7)
+    ("conditioning", "conditioning"), ("core", "core"),
+), pad_sets=False)  # fmt: skip
+MOBILITY = DayType("Mobility and recovery", (("mobility", "mobility"),) * 7, pad_sets=False)
 
 FA, FB, FC = FULL_BODY_A, FULL_BODY_B, FULL_BODY_C
 U, L, C = UPPER, LOWER, CONDITIONING
@@ -145,9 +151,12 @@ _MOBILITY = (2, "45s", 45, 15)
 _EXPERIENCE_SETS = {"beginner": -1, "intermediate": 0, "advanced": 1}
 _STRENGTH_MAIN_REPS = ("5", "4", "3")  # heavier, lower-rep main lifts in later blocks
 _CIRCUIT_NOTE = "Circuit: go straight to the next exercise; rest 90 s after each round."
-_WARM_UP_NOTE = "Easy cardio and dynamic mobility, then 1-2 light ramp-up sets of the first lift."
+_WARM_UP_NOTE = "Easy cardio and dynamic mobility, then a lighter set of the first exercise."
 _FINISHER_NOTE = "Easy aerobic work to fill the session; it shrinks as lifting volume grows."
 _EXERCISE_LIMIT = 8
+_FINISHER_MINIMUM = 2  # minutes; less is within the duration tolerance anyway
+_CEILING = 1.1  # the peak week may run this much over the time budget
+_PAD_BELOW = 0.9  # sessions shorter than this share of the budget get extra sets
 
 
 @dataclass(frozen=True)
@@ -232,7 +241,10 @@ def dose(ctx: Context, role: Role, exercise: CatalogueExercise, shape: WeekShape
     if role != "mobility":
         sets += _EXPERIENCE_SETS[ctx.request.experience]
         sets += -1 if shape.deload else min(shape.step, 2 if role == "main" else 1)
-    if role == "main" and ctx.request.goal == "strength" and ctx.request.experience != "beginner":
+    loaded = exercise.equipment != BW
+    if role == "main" and not loaded:
+        reps, work = _BASE[ctx.request.goal]["accessory"][1:3]  # 5 push-ups build no strength
+    elif role == "main" and ctx.request.goal == "strength" and ctx.request.experience != "beginner":
         reps = _STRENGTH_MAIN_REPS[min(shape.block, 2)]
     if reps.endswith("s") or exercise.timed:
         work = max(work, 30) if not reps.endswith("s") else work
@@ -289,9 +301,9 @@ def _candidates(ctx: Context, day: Day) -> list[Pick]:
     return picks
 
 
-def _fit(ctx: Context, candidates: list[Pick]) -> list[Pick]:
+def _fit(ctx: Context, candidates: list[Pick], pad_sets: bool) -> list[Pick]:
     """Keep, in priority order, the exercises whose peak-week time fits the session."""
-    ceiling = ctx.budget_seconds * 1.1
+    ceiling = ctx.budget_seconds * _CEILING
     chosen: list[tuple[Pick, Dose]] = []
     used = 0
     for pick in candidates:
@@ -302,16 +314,16 @@ def _fit(ctx: Context, candidates: list[Pick]) -> list[Pick]:
             continue
         chosen.append((pick, peak))
         used += (peak.sets + pick.adjust) * peak.per_set
-    return _pad(ctx, chosen, used)
+    return _pad(ctx, chosen, used) if pad_sets else [pick for pick, _ in chosen]
 
 
 def _pad(ctx: Context, chosen: list[tuple[Pick, Dose]], used: int) -> list[Pick]:
     """Give a long session's exercises up to two extra sets before an aerobic finisher."""
-    ceiling = ctx.budget_seconds * 1.1
+    ceiling = ctx.budget_seconds * _CEILING
     picks = [pick for pick, _ in chosen]
     for _ in range(2):
         for index, (_, peak) in enumerate(chosen):
-            if used < ctx.budget_seconds * 0.9 and used + peak.per_set <= ceiling:
+            if used < ctx.budget_seconds * _PAD_BELOW and used + peak.per_set <= ceiling:
                 picks[index] = replace(picks[index], adjust=picks[index].adjust + 1)
                 used += peak.per_set
     return picks
@@ -330,7 +342,10 @@ def layout(request_json: str) -> Layout:
     """Choose each day's exercises once per request; every week step reuses them."""
     ctx = Context.of(ProgramRequest.model_validate_json(request_json))
     days = _days(_split(ctx.request.goal, ctx.request.days_per_week))
-    return Layout(ctx, tuple((day, tuple(_fit(ctx, _candidates(ctx, day)))) for day in days))
+    return Layout(
+        ctx,
+        tuple((day, tuple(_fit(ctx, _candidates(ctx, day), day.type.pad_sets))) for day in days),
+    )
 
 
 def _exercise(ctx: Context, pick: Pick, shape: WeekShape) -> tuple[Exercise, int]:
@@ -346,14 +361,11 @@ def _exercise(ctx: Context, pick: Pick, shape: WeekShape) -> tuple[Exercise, int
         name=pick.exercise.name, sets=sets, reps=base.reps, rest_seconds=base.rest,
         notes=" ".join(notes),
     )  # fmt: skip
-    return exercise, sets * (base.work + base.rest)
+    return exercise, sets * base.per_set
 
 
-def _finisher(ctx: Context, day: DayType, seconds: int) -> Exercise | None:
+def _finisher(ctx: Context, day: DayType, minutes: int) -> Exercise:
     """Steady aerobic work for the time the lifting leaves; low impact unless it is cardio day."""
-    minutes = round(seconds / 60)
-    if minutes < 2:
-        return None
     options = by_pattern(ctx.pool, "aerobic")
     if day is not CONDITIONING:
         options = tuple(sorted(options, key=lambda exercise: "high_impact" in exercise.tags))
@@ -375,16 +387,16 @@ def _session(ctx: Context, day: Day, picks: tuple[Pick, ...], shape: WeekShape) 
         exercise, spent = _exercise(ctx, pick, shape)
         exercises.append(exercise)
         seconds += spent
-    finisher = _finisher(ctx, day.type, ctx.request.session_minutes * 60 - seconds)
-    if finisher is not None:
-        exercises.append(finisher)
-        seconds += int(finisher.reps.split()[0]) * 60
+    left = round(ctx.request.session_minutes - seconds / 60)
+    if left >= _FINISHER_MINIMUM:
+        exercises.append(_finisher(ctx, day.type, left))
+        seconds += left * 60
     minutes = round(seconds / 60)
     return Session(day=day.number, name=day.name, duration_minutes=minutes, exercises=exercises)
 
 
 def _days_a_week(days: int) -> str:
-    """ "1 day a week", "3 days a week"."""
+    """Say "1 day a week" or "3 days a week"."""
     return f"{days} day{'s' if days > 1 else ''} a week"
 
 

@@ -9,7 +9,7 @@ import pytest
 import sqlalchemy as sa
 
 import factories
-from db.database import make_engine, session_factory
+from db.database import Sessions, make_engine
 from jobs import clock, queries, recovery, store
 from jobs.errors import InvalidTransition, JobNotFound, LeaseLost
 from jobs.status import Reason
@@ -18,7 +18,7 @@ POLICY = recovery.Policy(stale_seconds=90, backoff_base=10)
 
 
 def _events(sessions, job_id):
-    with sessions() as session:
+    with sessions.read() as session:
         return [(e.from_status, e.to_status, e.reason) for e in queries.events(session, job_id)]
 
 
@@ -30,7 +30,7 @@ def test_create_writes_pending_job_and_creation_event(sessions):
 
 def test_claim_takes_oldest_due_jobs_up_to_limit(sessions):
     first, second, third = (factories.create(sessions) for _ in range(3))
-    with sessions.begin() as session:
+    with sessions.write() as session:
         claimed = store.claim(session, owner="me", limit=2)
     assert [job.id for job in claimed] == [first.id, second.id]
     assert all((j.status, j.owner, j.attempts) == ("in_progress", "me", 1) for j in claimed)
@@ -40,20 +40,20 @@ def test_claim_takes_oldest_due_jobs_up_to_limit(sessions):
 
 def test_claim_skips_jobs_waiting_for_their_retry_time(sessions):
     lease = factories.running(sessions, owner="me")
-    with sessions.begin() as session:
+    with sessions.write() as session:
         store.fail_attempt(session, lease=lease, error="rate limited", backoff_base=60,
                            reason=Reason.RETRYABLE_ERROR, retryable=True)
         assert store.claim(session, owner="me", limit=5) == []
     clock.shift(timedelta(seconds=80))  # past the backoff (60 s at most +20 % jitter)
-    with sessions.begin() as session:
+    with sessions.write() as session:
         assert [j.id for j in store.claim(session, owner="me", limit=5)] == [lease.job_id]
 
 
 def _drain(url: str, owner: str) -> list[str]:
-    sessions = session_factory(make_engine(url))
+    sessions = Sessions(make_engine(url))
     got: list[str] = []
     for _ in range(500):  # bounded: 200 jobs in batches of 3 end long before
-        with sessions.begin() as session:
+        with sessions.write() as session:
             jobs = store.claim(session, owner=owner, limit=3)
         if not jobs:
             return got
@@ -73,7 +73,7 @@ def test_concurrent_processes_claim_each_job_exactly_once(sessions, db_url):
 def test_heartbeat_renews_held_leases_and_omits_lost_ones(sessions):
     kept = factories.running(sessions, owner="me", heartbeat_age=50)
     lost = factories.running(sessions, owner="me", heartbeat_age=200)
-    with sessions.begin() as session:
+    with sessions.write() as session:
         recovery.reclaim_stale(session, policy=POLICY, instance_id="monitor")
         answer = store.heartbeat(session, owner="me", leases=[kept, lost])
     assert answer == {kept.job_id: False}
@@ -83,30 +83,30 @@ def test_heartbeat_renews_held_leases_and_omits_lost_ones(sessions):
 def test_heartbeat_is_fenced_on_the_attempt(sessions):
     lease = factories.running(sessions, owner="me")
     old = store.Lease(lease.job_id, "me", lease.attempt - 1)
-    with sessions.begin() as session:
+    with sessions.write() as session:
         assert store.heartbeat(session, owner="me", leases=[old]) == {}
 
 
 def test_checkpoint_saves_steps_and_refuses_a_lost_lease(sessions):
     lease = factories.running(sessions, owner="me")
-    with sessions.begin() as session:
+    with sessions.write() as session:
         store.checkpoint(session, lease=lease, steps=[{"a": 1}], total=5, message="plan written",
                          usage={"total_tokens": 3})
     job = factories.load(sessions, lease.job_id)
     assert (job.steps, job.progress_message, job.usage) == ([{"a": 1}], "plan written",
                                                             {"total_tokens": 3})
     stranger = store.Lease(lease.job_id, "someone-else", lease.attempt)
-    with pytest.raises(LeaseLost), sessions.begin() as session:
+    with pytest.raises(LeaseLost), sessions.write() as session:
         store.checkpoint(session, lease=stranger, steps=[], total=5, message="x", usage=None)
     assert factories.load(sessions, lease.job_id).steps == [{"a": 1}]
 
 
 def test_late_worker_cannot_complete_a_reclaimed_job(sessions):
     lease = factories.running(sessions, owner="frozen", heartbeat_age=500)
-    with sessions.begin() as session:
+    with sessions.write() as session:
         [reclaimed] = recovery.reclaim_stale(session, policy=POLICY, instance_id="monitor")
     assert reclaimed.status == "pending"
-    with pytest.raises(LeaseLost), sessions.begin() as session:
+    with pytest.raises(LeaseLost), sessions.write() as session:
         store.complete(session, lease=lease, result={"late": True}, usage=None)
     job = factories.load(sessions, lease.job_id)
     assert (job.status, job.result) == ("pending", None)
@@ -114,7 +114,7 @@ def test_late_worker_cannot_complete_a_reclaimed_job(sessions):
 
 def test_retryable_failure_goes_back_to_pending_with_backoff(sessions):
     lease = factories.running(sessions, owner="me")
-    with sessions.begin() as session:
+    with sessions.write() as session:
         job = store.fail_attempt(session, lease=lease, error="429", backoff_base=10,
                                  reason=Reason.RETRYABLE_ERROR, retryable=True)
     wait = (job.next_attempt_at - clock.utcnow()).total_seconds()
@@ -125,12 +125,12 @@ def test_retryable_failure_goes_back_to_pending_with_backoff(sessions):
 def test_failure_on_the_last_attempt_or_permanent_fails_the_job(sessions):
     last = factories.running(sessions, owner="me", max_attempts=1)
     permanent = factories.running(sessions, owner="me", max_attempts=3)
-    with sessions.begin() as session:
+    with sessions.write() as session:
         a = store.fail_attempt(session, lease=last, error="boom", backoff_base=1,
                                reason=Reason.RETRYABLE_ERROR, retryable=True)
         b = store.fail_attempt(session, lease=permanent, error="bad key", backoff_base=1,
                                reason=Reason.PERMANENT_ERROR, retryable=False)
-    assert (a.status, a.next_attempt_at is None, a.finished_at is not None) == ("failed", True, True)
+    assert (a.status, a.next_attempt_at, a.finished_at is not None) == ("failed", None, True)
     assert (b.status, b.error) == ("failed", "bad key")
     assert _events(sessions, b.id)[-1] == ("in_progress", "failed", "permanent_error")
 
@@ -145,7 +145,7 @@ def test_backoff_doubles_per_attempt_with_bounded_jitter():
 
 def test_hand_back_returns_job_to_pending_without_counting_the_attempt(sessions):
     lease = factories.running(sessions, owner="me")
-    with sessions.begin() as session:
+    with sessions.write() as session:
         [job] = store.hand_back(session, owner="me", leases=[lease])
     assert (job.status, job.attempts, job.owner) == ("pending", 0, None)
     assert _events(sessions, job.id)[-1] == ("in_progress", "pending", "shutdown")
@@ -154,22 +154,22 @@ def test_hand_back_returns_job_to_pending_without_counting_the_attempt(sessions)
 def test_cancel_pending_at_once_running_by_flag_terminal_refused(sessions):
     lease = factories.running(sessions, owner="me")
     pending = factories.create(sessions)
-    with sessions.begin() as session:
+    with sessions.write() as session:
         assert store.request_cancel(session, job_id=pending.id).status == "cancelled"
         flagged = store.request_cancel(session, job_id=lease.job_id)
     assert (flagged.status, flagged.cancel_requested) == ("in_progress", True)
-    with sessions.begin() as session:
+    with sessions.write() as session:
         assert store.heartbeat(session, owner="me", leases=[lease]) == {lease.job_id: True}
         assert store.acknowledge_cancel(session, lease=lease).status == "cancelled"
-    with pytest.raises(InvalidTransition), sessions.begin() as session:
+    with pytest.raises(InvalidTransition), sessions.write() as session:
         store.request_cancel(session, job_id=pending.id)
-    with pytest.raises(JobNotFound), sessions.begin() as session:
+    with pytest.raises(JobNotFound), sessions.write() as session:
         store.request_cancel(session, job_id="nope")
 
 
 def test_retry_gives_a_failed_job_more_attempts_and_keeps_its_steps(sessions):
     lease = factories.running(sessions, owner="me", max_attempts=1)
-    with sessions.begin() as session:
+    with sessions.write() as session:
         store.checkpoint(session, lease=lease, steps=[{"plan": 1}], total=5, message="m",
                          usage=None)
         store.fail_attempt(session, lease=lease, error="x", backoff_base=0,
@@ -178,14 +178,14 @@ def test_retry_gives_a_failed_job_more_attempts_and_keeps_its_steps(sessions):
     assert (job.status, job.attempts, job.max_attempts, job.steps) == (
         "pending", 1, 4, [{"plan": 1}])
     assert _events(sessions, job.id)[-1] == ("failed", "pending", "manual_retry")
-    with pytest.raises(InvalidTransition), sessions.begin() as session:
+    with pytest.raises(InvalidTransition), sessions.write() as session:
         store.retry(session, job_id=job.id, extra_attempts=3)
 
 
 def test_reclaim_stale_hands_back_lost_jobs_and_leaves_fresh_ones(sessions):
     lost = factories.running(sessions, owner="peer", heartbeat_age=120)
     fresh = factories.running(sessions, owner="peer", heartbeat_age=10)
-    with sessions.begin() as session:
+    with sessions.write() as session:
         [job] = recovery.reclaim_stale(session, policy=POLICY, instance_id="me")
     assert job.id == lost.job_id and job.status == "pending" and job.recoveries == 1
     assert job.error == recovery.stale_message(90)
@@ -197,7 +197,7 @@ def test_reclaim_stale_hands_back_lost_jobs_and_leaves_fresh_ones(sessions):
 
 def test_reclaim_fails_a_job_out_of_attempts(sessions):
     lease = factories.running(sessions, owner="peer", heartbeat_age=120, max_attempts=1)
-    with sessions.begin() as session:
+    with sessions.write() as session:
         [job] = recovery.reclaim_stale(session, policy=POLICY, instance_id="me")
     assert (job.status, job.finished_at is not None) == ("failed", True)
     assert job.id == lease.job_id
@@ -205,12 +205,12 @@ def test_reclaim_fails_a_job_out_of_attempts(sessions):
 
 def test_monitor_race_a_job_completed_after_the_choice_stays_completed(sessions):
     lease = factories.running(sessions, owner="slow", heartbeat_age=120)
-    with sessions() as session:
+    with sessions.read() as session:
         chosen = recovery.find_stuck(session, where=recovery.stale(90))
     assert [job.id for job in chosen] == [lease.job_id]
-    with sessions.begin() as session:  # the worker finishes between choice and write
+    with sessions.write() as session:  # the worker finishes between choice and write
         store.complete(session, lease=lease, result={"done": 1}, usage=None)
-    with sessions.begin() as session:
+    with sessions.write() as session:
         again = recovery.reclaim_stale(session, policy=POLICY, instance_id="me",
                                        where=recovery.Job.id.in_([j.id for j in chosen]))
     assert again == []
@@ -221,10 +221,10 @@ def test_monitor_race_a_job_completed_after_the_choice_stays_completed(sessions)
 
 def test_prune_deletes_old_terminal_jobs_and_their_events(sessions, engine):
     old = factories.create(sessions)
-    with sessions.begin() as session:
+    with sessions.write() as session:
         store.request_cancel(session, job_id=old.id)
     young = factories.create(sessions)
-    with sessions.begin() as session:
+    with sessions.write() as session:
         pruned = store.prune(session, older_than=clock.utcnow() + timedelta(seconds=1))
     assert pruned == 1
     with engine.connect() as conn:

@@ -1,0 +1,145 @@
+"""`cleanup_stuck_jobs.py`: the monitor's hand-back, run by hand.
+
+Exit status: 0 done (or nothing found), 1 error, 3 stuck jobs found with --dry-run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from typing import Any
+
+import sqlalchemy as sa
+from pydantic import ValidationError
+
+from db import migrate
+from db.database import Sessions, describe_error, make_engine
+from jobs import clock, instances, recovery
+from jobs.models import Job
+from jobs.status import Reason
+from settings import Settings, describe, get_settings
+
+EXIT_OK, EXIT_ERROR, EXIT_FOUND = 0, 1, 3
+NONE_FOUND = "No stuck jobs found!"
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="cleanup_stuck_jobs.py",
+        description="Find in_progress jobs whose worker is gone and hand them back "
+                    "(retry or fail, by the monitor's rule).",
+        epilog="Exit status: 0 done or nothing found, 1 error, 3 stuck jobs found with --dry-run.",
+    )
+    parser.add_argument("--dry-run", action="store_true", help="list, change nothing")
+    parser.add_argument("--older-than", type=float, metavar="SECONDS",
+                        help="stale threshold instead of HEARTBEAT_STALE_SECONDS")
+    parser.add_argument("--all", action="store_true",
+                        help="treat every in_progress job as stuck (the server is known down)")
+    parser.add_argument("--yes", action="store_true", help="do not ask before --all")
+    parser.add_argument("--json", action="store_true", help="machine-readable output")
+    return parser
+
+
+def _row(job: Job) -> dict[str, Any]:
+    age = (clock.utcnow() - job.heartbeat_at).total_seconds() if job.heartbeat_at else None
+    return {
+        "id": job.id, "status": job.status, "owner": job.owner, "attempts": job.attempts,
+        "max_attempts": job.max_attempts,
+        "heartbeat_at": job.heartbeat_at.isoformat() if job.heartbeat_at else None,
+        "heartbeat_age_seconds": round(age, 1) if age is not None else None,
+        "step": len(job.steps or []), "total_steps": job.total_steps,
+    }
+
+
+def _print_found(rows: list[dict[str, Any]]) -> None:
+    print(f"Found {len(rows)} stuck job(s):")
+    for row in rows:
+        age = row["heartbeat_age_seconds"]
+        print(f"  {row['id']}  owner={row['owner']}  attempt {row['attempts']}/"
+              f"{row['max_attempts']}  step {row['step']}/{row['total_steps']}  "
+              f"heartbeat {'never' if age is None else f'{age:.0f} s ago'}")
+
+
+def _confirm(count: int) -> bool:
+    if not sys.stdin.isatty():
+        print("--all changes every in_progress job: confirm with --yes", file=sys.stderr)
+        return False
+    answer = input(f"Hand back all {count} in_progress job(s)? [y/N] ")
+    return answer.strip().lower() in {"y", "yes"}
+
+
+def _reclaim(sessions: Sessions, settings: Settings, args: argparse.Namespace,
+             ids: list[str], who: instances.Me) -> list[Job]:
+    policy = recovery.Policy(stale_seconds=args.older_than or settings.heartbeat_stale_seconds,
+                             backoff_base=settings.job_retry_backoff_seconds)
+    listed = Job.id.in_(ids)
+    with sessions.write() as session:
+        if args.all:
+            return recovery.reclaim_all(session, policy=policy, where=listed, instance_id=who.id)
+        return recovery.sweep(session, who=who, policy=policy, where=listed,
+                              reason=Reason.MANUAL_CLEANUP)
+
+
+def run(args: argparse.Namespace, settings: Settings) -> int:
+    """Find, list and (unless --dry-run) hand back stuck jobs; return the exit status."""
+    engine = make_engine(settings.database_url)
+    try:
+        migrate.upgrade(engine)
+        sessions = Sessions(engine)
+        who = instances.me()
+        with sessions.read() as session:
+            stale_seconds = args.older_than or settings.heartbeat_stale_seconds
+            where = sa.true() if args.all else recovery.stuck(session, who=who,
+                                                              stale_seconds=stale_seconds)
+            found = recovery.find_stuck(session, where=where)
+        rows = [_row(job) for job in found]
+        if not found or args.dry_run:
+            _report(args, rows, [])
+            return EXIT_FOUND if found else EXIT_OK
+        if args.all and not args.yes and not _confirm(len(found)):
+            return EXIT_ERROR
+        done = _reclaim(sessions, settings, args, [job.id for job in found], who)
+        _report(args, rows, done)
+        return EXIT_OK
+    finally:
+        engine.dispose()
+
+
+def _report(args: argparse.Namespace, rows: list[dict[str, Any]], done: list[Job]) -> None:
+    if args.json:
+        print(json.dumps({
+            "dry_run": args.dry_run, "found": len(rows), "jobs": rows,
+            "handed_back": [{"id": job.id, "status": job.status, "error": job.error}
+                            for job in done],
+        }, indent=2))
+        return
+    if not rows:
+        print(NONE_FOUND)
+        return
+    _print_found(rows)
+    if args.dry_run:
+        print("Dry run: nothing changed. Run without --dry-run to hand them back.")
+    for job in done:
+        print(f"  {job.id} -> {job.status}")
+    if done or not args.dry_run:
+        print(f"Handed back {len(done)} job(s).")
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of cleanup_stuck_jobs.py."""
+    args = _parser().parse_args(argv)
+    if args.older_than is not None and args.older_than <= 0:
+        print("cleanup_stuck_jobs.py: --older-than must be a positive number of seconds",
+              file=sys.stderr)
+        return EXIT_ERROR
+    try:
+        settings = get_settings()
+    except ValidationError as error:
+        print(f"cleanup_stuck_jobs.py: configuration error: {describe(error)}", file=sys.stderr)
+        return EXIT_ERROR
+    try:
+        return run(args, settings)
+    except sa.exc.SQLAlchemyError as error:
+        print(f"cleanup_stuck_jobs.py: database error: {describe_error(error)}", file=sys.stderr)
+        return EXIT_ERROR

@@ -52,3 +52,42 @@ def load(sessions: Sessions, job_id: str) -> Job:
         job = session.get(Job, job_id)
         assert job is not None
         return job
+
+
+# --- API test helpers -------------------------------------------------------------------------
+
+PROGEN_ENV = (
+    "DATABASE_URL", "HOST", "PORT", "HEARTBEAT_INTERVAL_SECONDS", "HEARTBEAT_STALE_SECONDS",
+    "MONITOR_INTERVAL_SECONDS", "JOB_CONCURRENCY", "JOB_MAX_ATTEMPTS",
+    "JOB_RETRY_BACKOFF_SECONDS", "JOB_TIMEOUT_SECONDS", "SHUTDOWN_GRACE_SECONDS", "GENERATOR",
+    "GENERATION_STEP_DELAY_SECONDS", "OPENAI_API_KEY", "OPENAI_BASE_URL", "OPENAI_MODEL",
+    "OPENAI_TIMEOUT_SECONDS", "API_TOKEN", "JOB_RETENTION_DAYS",
+)
+
+
+def app_settings(db_url: str, **overrides: Any) -> Any:
+    """Fast, offline Settings for an app under test (fields by name, never from the env)."""
+    from settings import Settings
+
+    values: dict[str, Any] = {
+        "database_url": db_url, "generator": "template", "heartbeat_interval_seconds": 1,
+        "heartbeat_stale_seconds": 3, "monitor_interval_seconds": 1,
+        "shutdown_grace_seconds": 0, "job_retry_backoff_seconds": 0,
+    }
+    values.update(overrides)
+    return Settings(_env_file=None, **values)  # type: ignore[call-arg]
+
+
+def wait_for(probe: Any, *, timeout: float = 10, interval: float = 0.05) -> Any:
+    """Call `probe` until it returns something truthy; fail after `timeout` seconds."""
+    import time
+
+    deadline = time.monotonic() + timeout
+    for _ in range(int(timeout / interval) + 1):
+        value = probe()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            break
+        time.sleep(interval)
+    raise AssertionError(f"condition not met within {timeout} s (last value {value!r})")

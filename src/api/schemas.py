@@ -52,6 +52,7 @@ class JobOut(BaseModel):
     next_attempt_at: datetime | None
     progress_at: datetime | None
     cancel_requested: bool
+    owner: str | None  # the instance running it (see /api/health's instance_id)
     usage: Usage | None
     recoveries: int
     recovery_note: str | None
@@ -71,7 +72,7 @@ class JobOut(BaseModel):
             progress=progress, created_at=job.created_at, updated_at=job.updated_at,
             started_at=job.started_at, finished_at=job.finished_at,
             heartbeat_at=job.heartbeat_at, next_attempt_at=job.next_attempt_at,
-            progress_at=job.progress_at, cancel_requested=job.cancel_requested,
+            progress_at=job.progress_at, cancel_requested=job.cancel_requested, owner=job.owner,
             usage=Usage(**job.usage) if job.usage else None, recoveries=job.recoveries,
             recovery_note=job.recovery_note,
         )

@@ -29,16 +29,14 @@ Role = Literal["main", "accessory", "core", "conditioning", "mobility"]
 
 @dataclass(frozen=True)
 class DayType:
-    """A kind of training day: its name, its slots in priority order, how it fills time.
+    """A kind of training day: its name and its slots in priority order.
 
-    `offset` starts the day further down each pattern's options, so days differ;
-    `pad_sets` adds sets when time is left, else the time goes to steady aerobic work.
+    `offset` starts the day further down each pattern's options, so days differ.
     """
 
     name: str
     slots: tuple[tuple[Pattern, Role], ...]
     offset: int = 0
-    pad_sets: bool = True
 
 
 FULL_BODY_A = DayType("Full body A", (
@@ -83,8 +81,8 @@ LEGS = DayType("Legs", (
 CONDITIONING = DayType("Conditioning", (
     ("conditioning", "conditioning"), ("conditioning", "conditioning"), ("carry", "core"),
     ("conditioning", "conditioning"), ("core", "core"),
-), pad_sets=False)  # fmt: skip
-MOBILITY = DayType("Mobility and recovery", (("mobility", "mobility"),) * 7, pad_sets=False)
+))  # fmt: skip
+MOBILITY = DayType("Mobility and recovery", (("mobility", "mobility"),) * 7)
 
 FA, FB, FC = FULL_BODY_A, FULL_BODY_B, FULL_BODY_C
 U, L, C = UPPER, LOWER, CONDITIONING
@@ -153,10 +151,8 @@ _STRENGTH_MAIN_REPS = ("5", "4", "3")  # heavier, lower-rep main lifts in later 
 _CIRCUIT_NOTE = "Circuit: go straight to the next exercise; rest 90 s after each round."
 _WARM_UP_NOTE = "Easy cardio and dynamic mobility, then a lighter set of the first exercise."
 _FINISHER_NOTE = "Easy aerobic work to fill the session; it shrinks as lifting volume grows."
-_EXERCISE_LIMIT = 8
 _FINISHER_MINIMUM = 2  # minutes; less is within the duration tolerance anyway
 _CEILING = 1.1  # the peak week may run this much over the time budget
-_PAD_BELOW = 0.9  # sessions shorter than this share of the budget get extra sets
 
 
 @dataclass(frozen=True)
@@ -219,6 +215,7 @@ class Context:
     budget_seconds: int
     rest_scale: float
     peak: WeekShape
+    exercise_limit: int
 
     @classmethod
     def of(cls, request: ProgramRequest) -> Context:
@@ -230,19 +227,19 @@ class Context:
             pool=available(request.equipment, excluded_tags(request.notes)),
             warm_up_minutes=warm_up,
             budget_seconds=(minutes - warm_up) * 60,
-            rest_scale=min(1.0, max(0.5, minutes / 45)),
+            rest_scale=min(1.0, max(0.5, minutes / 45)),  # short sessions rest less
             peak=WeekShape(0, min(request.weeks - 1, 2), False),
+            exercise_limit=max(8, min(12, minutes // 10)),
         )
 
 
-def dose(ctx: Context, role: Role, exercise: CatalogueExercise, shape: WeekShape) -> Dose:
+def _dose(ctx: Context, role: Role, exercise: CatalogueExercise, shape: WeekShape) -> Dose:
     """Sets, reps and rest for one exercise in one week, before any time fitting."""
     sets, reps, work, rest = _MOBILITY if role == "mobility" else _BASE[ctx.request.goal][role]
     if role != "mobility":
         sets += _EXPERIENCE_SETS[ctx.request.experience]
         sets += -1 if shape.deload else min(shape.step, 2 if role == "main" else 1)
-    loaded = exercise.equipment != BW
-    if role == "main" and not loaded:
+    if role == "main" and exercise.equipment == BW:
         reps, work = _BASE[ctx.request.goal]["accessory"][1:3]  # 5 push-ups build no strength
     elif role == "main" and ctx.request.goal == "strength" and ctx.request.experience != "beginner":
         reps = _STRENGTH_MAIN_REPS[min(shape.block, 2)]
@@ -256,7 +253,7 @@ def dose(ctx: Context, role: Role, exercise: CatalogueExercise, shape: WeekShape
 
 @dataclass(frozen=True)
 class Pick:
-    """An exercise chosen for a session, with the sets added or cut to fit its time."""
+    """An exercise chosen for a session; `adjust` cuts sets when one alone overfills it."""
 
     exercise: CatalogueExercise
     role: Role
@@ -284,10 +281,17 @@ def _days(split: tuple[DayType, ...]) -> list[Day]:
 
 
 def _candidates(ctx: Context, day: Day) -> list[Pick]:
-    """One exercise per slot, rotating through options so day A and day B differ."""
+    """One exercise per slot, rotating through options so day A and day B differ.
+
+    The slots come twice, the second time as accessories, for sessions long
+    enough to use more exercises than a day has slots.
+    """
+    second = tuple(
+        (pattern, "accessory" if role == "main" else role) for pattern, role in day.type.slots
+    )
     picks: list[Pick] = []
     seen: dict[str, int] = {}
-    for pattern, role in day.type.slots:
+    for pattern, role in day.type.slots + second:
         options = by_pattern(ctx.pool, pattern)
         start = day.type.offset + day.variant + seen.get(pattern, 0)
         seen[pattern] = seen.get(pattern, 0) + 1
@@ -301,32 +305,24 @@ def _candidates(ctx: Context, day: Day) -> list[Pick]:
     return picks
 
 
-def _fit(ctx: Context, candidates: list[Pick], pad_sets: bool) -> list[Pick]:
-    """Keep, in priority order, the exercises whose peak-week time fits the session."""
+def _fit(ctx: Context, candidates: list[Pick]) -> list[Pick]:
+    """Keep, in priority order, the exercises whose peak-week time fits the session.
+
+    Sets are fixed by goal and experience; time left over in lighter weeks (or
+    after the exercise limit) becomes a steady aerobic finisher, not extra sets.
+    """
     ceiling = ctx.budget_seconds * _CEILING
-    chosen: list[tuple[Pick, Dose]] = []
+    chosen: list[Pick] = []
     used = 0
     for pick in candidates:
-        peak = dose(ctx, pick.role, pick.exercise, ctx.peak)
+        peak = _dose(ctx, pick.role, pick.exercise, ctx.peak)
         if not chosen and peak.seconds() > ceiling:
             pick = replace(pick, adjust=max(1, int(ceiling // peak.per_set)) - peak.sets)
-        elif len(chosen) == _EXERCISE_LIMIT or used + peak.seconds() > ceiling:
+        elif len(chosen) == ctx.exercise_limit or used + peak.seconds() > ceiling:
             continue
-        chosen.append((pick, peak))
+        chosen.append(pick)
         used += (peak.sets + pick.adjust) * peak.per_set
-    return _pad(ctx, chosen, used) if pad_sets else [pick for pick, _ in chosen]
-
-
-def _pad(ctx: Context, chosen: list[tuple[Pick, Dose]], used: int) -> list[Pick]:
-    """Give a long session's exercises up to two extra sets before an aerobic finisher."""
-    ceiling = ctx.budget_seconds * _CEILING
-    picks = [pick for pick, _ in chosen]
-    for _ in range(2):
-        for index, (_, peak) in enumerate(chosen):
-            if used < ctx.budget_seconds * _PAD_BELOW and used + peak.per_set <= ceiling:
-                picks[index] = replace(picks[index], adjust=picks[index].adjust + 1)
-                used += peak.per_set
-    return picks
+    return chosen
 
 
 @dataclass(frozen=True)
@@ -342,15 +338,12 @@ def layout(request_json: str) -> Layout:
     """Choose each day's exercises once per request; every week step reuses them."""
     ctx = Context.of(ProgramRequest.model_validate_json(request_json))
     days = _days(_split(ctx.request.goal, ctx.request.days_per_week))
-    return Layout(
-        ctx,
-        tuple((day, tuple(_fit(ctx, _candidates(ctx, day), day.type.pad_sets))) for day in days),
-    )
+    return Layout(ctx, tuple((day, tuple(_fit(ctx, _candidates(ctx, day)))) for day in days))
 
 
 def _exercise(ctx: Context, pick: Pick, shape: WeekShape) -> tuple[Exercise, int]:
     """The week's prescription for a pick, and the seconds it takes."""
-    base = dose(ctx, pick.role, pick.exercise, shape)
+    base = _dose(ctx, pick.role, pick.exercise, shape)
     sets = max(1, base.sets + pick.adjust)
     notes = [pick.exercise.cue]
     if pick.role != "mobility":

@@ -6,7 +6,7 @@ import base64
 import binascii
 import json
 from collections.abc import Sequence
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
@@ -46,8 +46,11 @@ def _decode(cursor: str) -> tuple[datetime, str]:
     try:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
         created, job_id = json.loads(raw)
-        return datetime.fromisoformat(created), str(job_id)
-    except (binascii.Error, ValueError, TypeError, UnicodeDecodeError) as error:
+        when = datetime.fromisoformat(created)
+        if when.tzinfo is None:
+            raise ValueError("naive timestamp")
+        return when.astimezone(UTC), str(job_id)
+    except (binascii.Error, ValueError, TypeError, OverflowError) as error:
         raise InvalidCursor("cursor is not one this service gave out") from error
 
 
@@ -75,7 +78,7 @@ def counts(session: Session, *, stale_seconds: float) -> dict[str, int]:
         sa.select(Job.status, sa.func.count()).where(Job.status.in_(active)).group_by(Job.status)
     )
     result = {"pending": 0, "in_progress": 0}
-    result.update(dict(rows.tuples().all()))
+    result.update(dict(rows.all()))
     result["stale"] = session.scalar(
         sa.select(sa.func.count()).where(
             Job.status == JobStatus.IN_PROGRESS.value,
@@ -88,7 +91,7 @@ def counts(session: Session, *, stale_seconds: float) -> dict[str, int]:
 def status_counts(session: Session) -> dict[str, int]:
     """How many jobs are in each status (for /metrics)."""
     rows = session.execute(sa.select(Job.status, sa.func.count()).group_by(Job.status))
-    found = dict(rows.tuples().all())
+    found = dict(rows.all())
     return {status.value: int(found.get(status.value, 0)) for status in JobStatus}
 
 

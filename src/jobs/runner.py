@@ -66,7 +66,8 @@ class Runner:
         self._wake = asyncio.Event()
         self._loop: asyncio.AbstractEventLoop | None = None
         self._claimer: asyncio.Task[None] | None = None
-        self.claiming = True  # off while heartbeats fail, and for good at shutdown
+        self.claiming = True  # off while heartbeats fail
+        self._stopping = False  # set once, by shutdown
 
     async def start(self) -> None:
         """Start the claim loop on the running event loop."""
@@ -90,14 +91,17 @@ class Runner:
         return await asyncio.to_thread(self._tx, fn, **kwargs)
 
     async def _claim_loop(self) -> None:
-        while True:
+        while not self._stopping:
             self._wake.clear()  # before claiming: a submit during the claim wakes us again
             free = self._config.concurrency - len(self._running)
             claimed = await self._claim(free) if free > 0 and self.claiming else 0
             if claimed and claimed == free:
                 continue  # the queue may hold more; slots free up as tasks end
             try:
-                await asyncio.wait_for(self._wake.wait(), POLL_SECONDS)
+                # asyncio.timeout, not wait_for: 3.11's wait_for can swallow a
+                # cancel that arrives as the event fires.
+                async with asyncio.timeout(POLL_SECONDS):
+                    await self._wake.wait()
             except TimeoutError:
                 pass
 
@@ -232,9 +236,11 @@ class Runner:
 
     async def shutdown(self, grace_seconds: float) -> list[Job]:
         """Stop claiming, let running jobs finish for `grace_seconds`, hand the rest back."""
-        self.claiming = False
+        self._stopping = True
         if self._claimer is not None:
-            self._claimer.cancel()
+            self._wake.set()
+            await asyncio.wait([self._claimer], timeout=POLL_SECONDS)
+            self._claimer.cancel()  # only if a claim is still in flight
             await asyncio.gather(self._claimer, return_exceptions=True)
         tasks = [running.task for running in self._running.values()]
         if tasks:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 Goal = Literal["strength", "hypertrophy", "endurance", "fat_loss", "general_fitness"]
 Experience = Literal["beginner", "intermediate", "advanced"]
@@ -42,6 +42,16 @@ class ProgramRequest(BaseModel):
     session_minutes: int = Field(60, ge=15, le=180)
     equipment: Annotated[list[Equipment], Field(max_length=7)] = ["bodyweight"]
     notes: str = Field("", max_length=1000)
+
+    @field_validator("notes")
+    @classmethod
+    def _encodable(cls, notes: str) -> str:
+        # JSON can carry lone surrogates ("\udfff") that no database can store.
+        try:
+            notes.encode("utf-8")
+        except UnicodeEncodeError:
+            raise ValueError("notes must be valid Unicode text") from None
+        return notes
 
 
 class Exercise(BaseModel):

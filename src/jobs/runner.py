@@ -166,16 +166,20 @@ class Runner:
         done: list[JSON] = list(job.steps or [])
         usage: dict[str, int] = dict(job.usage or {})
         total = self._handler.total_steps(payload)
+        message = job.progress_message or ""
         for index in range(len(done), total):
             step = await self._handler.run_step(payload, index, done)
             done.append(step.output)
+            message = step.message
             for kind, count in step.usage.items():
                 usage[kind] = usage.get(kind, 0) + count
                 metrics.TOKENS.labels(kind).inc(count)
-            await self._db(store.checkpoint, lease=lease, steps=done, total=total,
-                           message=step.message, usage=usage or None)
+            if index < total - 1:  # the last step is saved by `complete`, in one write
+                await self._db(store.checkpoint, lease=lease, steps=done, total=total,
+                               message=message, usage=usage or None)
         result = self._handler.result(payload, done)
-        await self._db(store.complete, lease=lease, result=result, usage=usage or None)
+        await self._db(store.complete, lease=lease, result=result, usage=usage or None,
+                       steps=done, message=message)
 
     async def _fail(self, lease: store.Lease, reason: Reason, *, retryable: bool,
                     error: str) -> None:

@@ -184,10 +184,14 @@ def checkpoint(session: Session, *, lease: Lease, steps: list[Any], total: int, 
 
 
 def complete(session: Session, *, lease: Lease, result: dict[str, Any],
-             usage: dict[str, int] | None) -> Job:
-    """Finish the job with its result; a lost lease discards the result."""
+             usage: dict[str, int] | None, steps: list[Any] | None = None,
+             message: str | None = None) -> Job:
+    """Finish the job with its result (and the last step's output, saved in the same
+    write); a lost lease discards them."""
+    last_step = {} if steps is None else {
+        "steps": steps, "progress_message": message, "progress_at": clock.utcnow()}
     return _finish(session, lease, Reason.COMPLETED, "completed", status=COMPLETED,
-                   result=result, usage=usage, error=None)
+                   result=result, usage=usage, error=None, **last_step)
 
 
 def acknowledge_cancel(session: Session, *, lease: Lease) -> Job:

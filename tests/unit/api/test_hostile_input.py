@@ -196,6 +196,14 @@ def test_lone_surrogates_are_rejected_not_a_500(client, unchanged, notes):
     _rejected(_post_raw(client, raw), allowed=(400, 422))
 
 
+@pytest.mark.parametrize(
+    "value", [b'{"\\udc00": 1}', b'[{"\\ud800": [1]}]', b'{"ok": {"\\ud83d": null}}']
+)
+def test_lone_surrogate_in_a_nested_key_is_rejected_not_a_500(client, unchanged, value):
+    raw = b'{"goal":"strength","experience":"beginner","days_per_week":' + value + b',"weeks":4}'
+    _rejected(_post_raw(client, raw), allowed=(400, 422))
+
+
 def test_duplicate_keys_never_fail_the_server(client, unchanged):
     raw = b'{"goal":"strength","goal":"nope","experience":"beginner","days_per_week":3,"weeks":4}'
     _rejected(_post_raw(client, raw), allowed=(422,))

@@ -22,11 +22,14 @@ or session too many) | http400 | http401 | http403 | http404 | http409 | http429
 http500 | http503, plus the shorthands badjson_once, invalid_program_once (failures=1)
 and http429_then_ok (failures=2). With `failures` set, only the first n matching
 requests misbehave and later ones are answered ok; with `step` set (0 = plan, n = week
-n), only requests for that step match. `delay_seconds` delays every answer.
+n), only requests for that step match. `delay_seconds` delays every answer (in mode
+slow: only the matching ones).
 
-Recorded requests never include the Authorization header. A 401 answer echoes the
-whole key in its error message (the real API masks it): deliberately worse, so a
-client that copies error text into its own messages is caught by tests.
+Each recorded request has the answer's "usage" once answered (null for HTTP errors; the
+--record file is written on arrival, so it has none). Recorded requests never include the
+Authorization header. A 401 answer echoes the whole key in its error message (the real
+API masks it): deliberately worse, so a client that copies error text into its own
+messages is caught by tests.
 """
 
 from __future__ import annotations
@@ -116,11 +119,17 @@ class Scenario(BaseModel):
             limit = 2
         return "ok" if limit is not None and matched > limit else mode
 
-    def delay(self) -> float:
-        """Seconds to wait before answering."""
-        if self.delay_seconds is not None:
-            return self.delay_seconds
-        return SLOW_DEFAULT_SECONDS if self.mode == "slow" else 0.0
+    def delay(self, behaviour: str) -> float:
+        """Seconds to wait before answering a request that behaves as `behaviour`.
+
+        A "slow" scenario slows only the requests it matches (its `step`, its
+        first `failures`); any other scenario's `delay_seconds` delays every answer.
+        """
+        if behaviour == "slow":
+            return SLOW_DEFAULT_SECONDS if self.delay_seconds is None else self.delay_seconds
+        if self.mode == "slow":
+            return 0.0
+        return self.delay_seconds or 0.0
 
 
 class FakeState:
@@ -168,11 +177,14 @@ def create_app(state: FakeState | None = None) -> FastAPI:
             return _error(400, "fake server: expected a progen Plan or Week request")
         step = 0 if schema == "Plan" else int(data.get("week") or 0)
         mode = fake.behaviour(step)
-        fake.log(_entry(request, body, schema, step, mode))
-        await asyncio.sleep(fake.scenario.delay())
+        entry = _entry(request, body, schema, step, mode)
+        fake.log(entry)
+        await asyncio.sleep(fake.scenario.delay(mode))
         if mode.startswith("http"):
             return _http_error(int(mode[4:]), request, fake.scenario.retry_after_ms)
-        return JSONResponse(_completion(body, schema, data, mode))
+        answer = _completion(body, schema, data, mode)
+        entry["usage"] = answer["usage"]  # what this answer cost, for tests that add it up
+        return JSONResponse(answer)
 
     @app.post("/_control/scenario")
     async def set_scenario(scenario: Scenario) -> Scenario:
@@ -224,6 +236,7 @@ def _entry(request: Request, body: JSON, schema: str, step: int, mode: str) -> J
         "messages": [
             {"role": m.get("role"), "content": m.get("content")} for m in body["messages"]
         ],
+        "usage": None,  # set once answered (stays None for HTTP errors)
     }
 
 

@@ -40,6 +40,8 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     sessions = Sessions(engine)
     migrate.upgrade(engine)
     who = instances.me()
+    with sessions.read() as session:
+        clock.align(session)
     with sessions.write() as session:
         instances.register(session, who=who)
     with sessions.write() as session:

@@ -19,7 +19,10 @@ class BodyLimit:
             await self.app(scope, receive, send)
             return
         length = dict(scope["headers"]).get(b"content-length")
-        if length is not None and (not length.isdigit() or int(length) > self.max_bytes):
+        if length is not None and not length.isdigit():
+            await _answer(send, 400, b'{"detail":"Content-Length is not a number"}')
+            return
+        if length is not None and int(length) > self.max_bytes:
             await _too_large(send)
             return
         body, more = bytearray(), True
@@ -43,8 +46,11 @@ class BodyLimit:
 
 
 async def _too_large(send: Send) -> None:
-    body = b'{"detail":"Request body is larger than 64 KiB"}'
-    await send({"type": "http.response.start", "status": 413,
+    await _answer(send, 413, b'{"detail":"Request body is larger than 64 KiB"}')
+
+
+async def _answer(send: Send, status: int, body: bytes) -> None:
+    await send({"type": "http.response.start", "status": status,
                 "headers": [(b"content-type", b"application/json"),
                             (b"content-length", str(len(body)).encode())]})
     await send({"type": "http.response.body", "body": body})

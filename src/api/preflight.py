@@ -35,7 +35,7 @@ def checked_settings() -> Settings:
             connection.execute(sa.text("SELECT 1"))
     except Exception as error:
         _fail(f"DATABASE_URL: cannot connect to {redact_safely(settings.database_url)} "
-              f"({describe_error(error)}): check the URL and that the database is up")
+              f"({describe_error(error, settings.database_url)}): check the URL and that the database is up")
     finally:
         engine.dispose()
     logging.basicConfig(level=logging.INFO, format=LOG_FORMAT)

@@ -67,11 +67,14 @@ def redact(url: str) -> str:
     return make_url(url).render_as_string(hide_password=True)
 
 
-def describe_error(error: BaseException) -> str:
-    """A short, secret-free description of a database error."""
+def describe_error(error: BaseException, database_url: str) -> str:
+    """A short description of a database error, without the URL's password."""
     original = getattr(error, "orig", None) or error
     text = str(original).strip().splitlines()[0] if str(original).strip() else ""
-    password = make_url(get_settings().database_url).password
+    try:
+        password = make_url(database_url).password
+    except Exception:  # an unparsable URL has no password we could find
+        password = None
     if password:
         text = text.replace(str(password), "***")
     return f"{type(original).__name__}: {text}"[:300]

@@ -89,6 +89,7 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
         sessions = Sessions(engine)
         who = instances.me()
         with sessions.read() as session:
+            clock.align(session)
             stale_seconds = args.older_than or settings.heartbeat_stale_seconds
             where = sa.true() if args.all else recovery.stuck(session, who=who,
                                                               stale_seconds=stale_seconds)
@@ -141,5 +142,6 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return run(args, settings)
     except sa.exc.SQLAlchemyError as error:
-        print(f"cleanup_stuck_jobs.py: database error: {describe_error(error)}", file=sys.stderr)
+        reason = describe_error(error, settings.database_url)
+        print(f"cleanup_stuck_jobs.py: database error: {reason}", file=sys.stderr)
         return EXIT_ERROR

@@ -78,6 +78,8 @@ class Ticks:
             await asyncio.sleep(0)
 
     def _tx_heartbeat(self, leases: list[store.Lease]) -> dict[str, bool]:
+        with self._sessions.read() as session:
+            clock.align(session)  # before the write: the heartbeat uses the corrected clock
         with self._sessions.write() as session:
             kept = store.heartbeat(session, owner=self._who.id, leases=leases)
             instances.touch(session, instance_id=self._who.id)

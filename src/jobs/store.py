@@ -140,12 +140,16 @@ def claim(session: Session, *, owner: str, limit: int) -> list[Job]:
         .order_by(Job.created_at, Job.id)
         .limit(limit)
         .with_for_update(skip_locked=True)  # PostgreSQL; SQLite serialises writers instead
+        # Materialised once: as a plain IN (subquery), PostgreSQL may re-run it per
+        # row, and with SKIP LOCKED each run finds new rows, so LIMIT no longer holds.
+        .cte("due").prefix_with("MATERIALIZED")
     )
     jobs = _update(
-        session, Job.id.in_(due.scalar_subquery()), Job.status == PENDING,
+        session, Job.id.in_(sa.select(due.c.id)), Job.status == PENDING,
         status=IN_PROGRESS, owner=owner, attempts=Job.attempts + 1, started_at=now,
         heartbeat_at=now, next_attempt_at=None, updated_at=now,
     )
+    jobs.sort(key=lambda job: (job.created_at, job.id))  # RETURNING has no order
     _record(session, [
         _event(job, from_status=PENDING, reason=Reason.CLAIMED, instance_id=owner, now=now,
                message=f"attempt {job.attempts} of {job.max_attempts} started")

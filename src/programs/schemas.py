@@ -46,11 +46,14 @@ class ProgramRequest(BaseModel):
     @field_validator("notes")
     @classmethod
     def _encodable(cls, notes: str) -> str:
-        # JSON can carry lone surrogates ("\udfff") that no database can store.
+        # JSON can carry lone surrogates ("\udfff") and NUL, which databases
+        # cannot store (PostgreSQL's JSONB refuses \u0000).
         try:
             notes.encode("utf-8")
         except UnicodeEncodeError:
             raise ValueError("notes must be valid Unicode text") from None
+        if "\x00" in notes:
+            raise ValueError("notes must not contain NUL characters")
         return notes
 
 

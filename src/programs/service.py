@@ -8,6 +8,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -15,7 +16,7 @@ from sqlalchemy.exc import IntegrityError
 
 from db.database import Sessions
 from jobs import queries, store
-from jobs.errors import JobError
+from jobs.errors import JobError, JobNotFound
 from jobs.models import Job, JobEvent
 from jobs.runner import Runner
 from jobs.status import JobStatus
@@ -28,6 +29,14 @@ LOCAL_CANCEL_WAIT_SECONDS = 5  # a local cancel normally lands in milliseconds
 
 class IdempotencyConflict(JobError):
     """This Idempotency-Key was already used with a different request body."""
+
+
+def _checked(job_id: str) -> str:
+    """Job ids are UUIDs; anything else names no job, and never reaches the database."""
+    try:
+        return str(uuid.UUID(job_id))
+    except ValueError:
+        raise JobNotFound(f"no job has id {job_id[:80]!r}") from None
 
 
 @dataclass
@@ -78,7 +87,7 @@ class Programs:
     def get(self, job_id: str) -> Job:
         """One job."""
         with self.sessions.read() as session:
-            return queries.get(session, job_id)
+            return queries.get(session, _checked(job_id))
 
     def page(self, statuses: Sequence[JobStatus], limit: int,
              cursor: str | None) -> tuple[list[Job], str | None]:
@@ -89,18 +98,19 @@ class Programs:
     def events(self, job_id: str) -> list[JobEvent]:
         """A job's status changes, oldest first."""
         with self.sessions.read() as session:
-            return queries.events(session, job_id)
+            return queries.events(session, _checked(job_id))
 
     def retry(self, job_id: str) -> Job:
         """Queue a failed or cancelled job again, with JOB_MAX_ATTEMPTS more attempts."""
         with self.sessions.write() as session:
-            job = store.retry(session, job_id=job_id, extra_attempts=self.max_attempts)
+            job = store.retry(session, job_id=_checked(job_id), extra_attempts=self.max_attempts)
         if self.runner is not None:
             self.runner.wake()
         return job
 
     def cancel(self, job_id: str) -> Job:
         """Cancel now if pending or running here; a peer's job stops at its next heartbeat."""
+        job_id = _checked(job_id)
         with self.sessions.write() as session:
             job = store.request_cancel(session, job_id=job_id)
         if job.status != JobStatus.IN_PROGRESS or self.runner is None:

@@ -28,7 +28,7 @@ def health(request: Request, response: Response) -> HealthOut:
             counts = JobCounts(**queries.counts(session,
                                                 stale_seconds=settings.heartbeat_stale_seconds))
     except Exception as error:
-        database = f"error: {describe_error(error)}"
+        database = f"error: {describe_error(error, settings.database_url)}"
     ticks = state.ticks
     last_run = ticks.monitor_last_run_at
     started = state.started_at

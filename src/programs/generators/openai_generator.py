@@ -54,12 +54,13 @@ _SDK_ERRORS: tuple[tuple[type[openai.OpenAIError], type[StepError], str], ...] =
     (
         openai.APITimeoutError,
         RetryableGenerationError,
-        "OpenAI did not answer in time (OPENAI_TIMEOUT_SECONDS); will try again",
+        "OpenAI did not answer in time (OPENAI_TIMEOUT_SECONDS); retried while attempts remain",
     ),
     (
         openai.APIConnectionError,
         RetryableGenerationError,
-        "could not connect to OpenAI (check the network and OPENAI_BASE_URL); will try again",
+        "could not connect to OpenAI (check the network and OPENAI_BASE_URL); retried while "
+        "attempts remain",
     ),
     (
         openai.AuthenticationError,
@@ -80,12 +81,12 @@ _SDK_ERRORS: tuple[tuple[type[openai.OpenAIError], type[StepError], str], ...] =
     (
         openai.RateLimitError,
         RetryableGenerationError,
-        "OpenAI rate limit reached (HTTP 429); will try again",
+        "OpenAI rate limit reached (HTTP 429); retried while attempts remain",
     ),
     (
         openai.ConflictError,
         RetryableGenerationError,
-        "OpenAI reported a conflict (HTTP 409); will try again",
+        "OpenAI reported a conflict (HTTP 409); retried while attempts remain",
     ),
     (
         openai.LengthFinishReasonError,
@@ -117,13 +118,17 @@ def sdk_error(error: openai.OpenAIError) -> StepError:
             return step_error(message)
     if isinstance(error, openai.APIStatusError):
         return _status_error(error)
-    return RetryableGenerationError(f"OpenAI call failed ({type(error).__name__}); will try again")
+    return RetryableGenerationError(
+        f"OpenAI call failed ({type(error).__name__}); retried while attempts remain"
+    )
 
 
 def _status_error(error: openai.APIStatusError) -> StepError:
     status = error.status_code
     if status >= 500 or status == 408:
-        return RetryableGenerationError(f"OpenAI server error (HTTP {status}); will try again")
+        return RetryableGenerationError(
+            f"OpenAI server error (HTTP {status}); retried while attempts remain"
+        )
     # An error code such as "context_length_exceeded" tells the user what to change.
     code = f" {error.code}" if error.code and re.fullmatch(r"[a-z_]{1,64}", error.code) else ""
     return PermanentGenerationError(

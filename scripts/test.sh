@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # The whole test suite: installs what it needs (.venv from requirements-dev.txt,
-# Debian's Chromium for the browser tests), then runs the Python suite and the
-# browser suite in two pytest processes (Playwright's sync API keeps an event
-# loop running that the async tests must not share). Extra args go to both runs.
+# Debian's Chromium for the browser tests, a throw-away PostgreSQL database when
+# TEST_POSTGRES_URL is not given), then runs the Python suite and the browser
+# suite in two pytest processes (Playwright's sync API keeps an event loop
+# running that the async tests must not share). Extra args go to both runs.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/venv.sh
@@ -10,6 +11,10 @@ ensure_venv requirements-dev.txt
 if [ ! -x /usr/bin/chromium ]; then
   echo "progen: installing Debian's chromium for the browser tests ..." >&2
   (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium) >&2
+fi
+if [ -z "${TEST_POSTGRES_URL:-}" ]; then
+  source scripts/postgres.sh
+  throwaway_postgres  # sets TEST_POSTGRES_URL and drops the database on exit
 fi
 status=0
 .venv/bin/python -m pytest tests --ignore=tests/e2e "$@" || status=$?

@@ -34,8 +34,9 @@ def checked_settings() -> Settings:
         with engine.connect() as connection:
             connection.execute(sa.text("SELECT 1"))
     except Exception as error:
+        reason = describe_error(error, settings.database_url)
         _fail(f"DATABASE_URL: cannot connect to {redact_safely(settings.database_url)} "
-              f"({describe_error(error, settings.database_url)}): check the URL and that the database is up")
+              f"({reason}): check the URL and that the database is up")
     finally:
         engine.dispose()
     logging.basicConfig(level=logging.INFO, format=LOG_FORMAT)

@@ -19,13 +19,17 @@ from settings import get_settings
 
 SQLITE_BUSY_TIMEOUT_MS = 10_000  # writers queue behind each other instead of failing
 _IMMEDIATE = "progen_sqlite_immediate"
+PG_CONNECT_TIMEOUT_SECONDS = 3
 
 
 def make_engine(url: str, **kwargs: Any) -> sa.Engine:
     """Build an engine; SQLite gets WAL, busy_timeout and foreign keys."""
     parsed = make_url(url)
     if parsed.get_backend_name() != "sqlite":
-        kwargs.setdefault("pool_pre_ping", True)
+        kwargs.setdefault("pool_pre_ping", True)  # survive a database restart
+        if parsed.get_backend_name() == "postgresql":
+            # An unreachable server fails in seconds, so health can say so in time.
+            kwargs.setdefault("connect_args", {"connect_timeout": PG_CONNECT_TIMEOUT_SECONDS})
         return sa.create_engine(url, **kwargs)
     _ensure_parent_dir(parsed.database)
     kwargs.setdefault("connect_args", {"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000})

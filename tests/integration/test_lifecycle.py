@@ -26,9 +26,7 @@ def servers(tmp_path: Path) -> Iterator[list[Server]]:
 
 
 @pytest.fixture
-def make_server(tmp_path: Path, servers: list[Server]):
-    db_url = f"sqlite:///{tmp_path / 'lifecycle.db'}"
-
+def make_server(tmp_path: Path, servers: list[Server], db_url: str):
     def make(**env: str) -> Server:
         settings = {"GENERATION_STEP_DELAY_SECONDS": STEP_DELAY, **env}
         server = Server(db_url, tmp_path / f"server-{len(servers)}.log", **settings)
@@ -154,7 +152,7 @@ def test_a_frozen_peer_loses_its_job_and_never_writes_to_it_again(make_server):
     record("sigstop_peer", detect_seconds=detect_seconds, stale_seconds=3, monitor_seconds=1)
 
 
-def test_two_workers_share_one_sqlite_file_and_finish_each_job_once(make_server):
+def test_two_workers_share_one_database_and_finish_each_job_once(make_server):
     server = make_server(GENERATION_STEP_DELAY_SECONDS="0.1", JOB_CONCURRENCY="2")
     server.extra_args = ("--workers", "2")
     server.start()

@@ -236,13 +236,6 @@ def test_malformed_output_once_is_fixed_by_the_reask(make_server, fake: Fake) ->
     assert job["usage"]["input_tokens"] >= _fake_usage(used)["input_tokens"] > 0
 
 
-@pytest.mark.xfail(
-    strict=False,
-    reason=(
-        "openai_generator._attempt: chat.completions.parse raises ValidationError for an "
-        "unparsable answer and its usage is dropped (_usage(None)), although it was paid for"
-    ),
-)
 def test_an_unparsable_answer_still_counts_in_usage(make_server, fake: Fake) -> None:
     fake.scenario(mode="badjson_once", step=1)
     server = make_server()

@@ -27,6 +27,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Generic, TypeVar
 
+import httpx2
 import openai
 from openai.types.chat import ChatCompletionMessageParam
 from openai.types.completion_usage import CompletionUsage
@@ -283,13 +284,19 @@ class OpenAIGenerator(ProgramGenerator):
         check: Callable[[Answer], list[str]],
     ) -> _Attempt[Answer]:
         try:
-            completion = await self._client.chat.completions.parse(
+            # The raw response keeps the usage of an answer that does not parse: it was
+            # paid for, so it counts in the step's usage like the answer that follows.
+            raw = await self._client.chat.completions.with_raw_response.parse(
                 model=self.model, messages=messages, response_format=schema
             )
-        except ValidationError as error:  # the content was not JSON of this schema
-            return _Attempt(None, _validation_problems(error), _usage(None))
         except openai.OpenAIError as error:
             raise sdk_error(error) from None  # the SDK error carries the request
+        try:
+            completion = raw.parse()  # parsing here raises for content, length, filter
+        except ValidationError as error:  # the content was not JSON of this schema
+            return _Attempt(None, _validation_problems(error), _raw_usage(raw.http_response))
+        except openai.OpenAIError as error:
+            raise sdk_error(error) from None
         usage = _usage(completion.usage)
         if not completion.choices:
             return _Attempt(None, ["the answer had no choices"], usage)
@@ -337,6 +344,15 @@ def _usage(usage: CompletionUsage | None) -> Usage:
         "output_tokens": usage.completion_tokens,
         "total_tokens": usage.total_tokens,
     }
+
+
+def _raw_usage(response: httpx2.Response) -> Usage:
+    """The usage of an answer the SDK could not parse, read from the JSON body."""
+    try:
+        usage = CompletionUsage.model_validate(response.json().get("usage"))
+    except (ValueError, AttributeError, ValidationError):  # no body, not JSON, no usage
+        return _usage(None)
+    return _usage(usage)
 
 
 def _add(first: Usage, second: Usage) -> Usage:

@@ -193,7 +193,7 @@ async def test_malformed_json_once_is_asked_again(fake: FakeControl) -> None:
     first, second = fake.requests()
     assert len(second["messages"]) == len(first["messages"]) + 1
     assert "cannot be used" in second["messages"][-1]["content"]
-    assert usage["input_tokens"] == prompt_tokens(second)  # the unparsable answer has no usage
+    assert usage["input_tokens"] == prompt_tokens(first) + prompt_tokens(second)  # both paid
 
 
 @pytest.mark.anyio

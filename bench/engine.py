@@ -15,8 +15,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from bench.common import REQUEST, StatementCounter, log, pg_database
-
-from db import migrate  # noqa: I001  (src/ is on sys.path once bench.common is imported)
+from db import migrate
 from db.database import Sessions, make_engine
 from jobs import instances
 from jobs.runner import Runner, RunnerConfig

@@ -11,8 +11,7 @@ from typing import Any
 
 from bench.common import REQUEST, StatementCounter, log, percentile, server, sqlite_count, wait_for
 from bench.loadgen import Tally, closed_loop, open_loop, timed_loop
-
-from db import migrate  # noqa: I001  (src/ is on sys.path once bench.common is imported)
+from db import migrate
 from db.database import Sessions, make_engine
 from jobs import instances, recovery
 from jobs.runner import Runner, RunnerConfig

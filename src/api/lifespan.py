@@ -17,7 +17,7 @@ from fastapi import FastAPI
 
 from db import migrate
 from db.database import Sessions, make_engine
-from jobs import clock, instances, recovery
+from jobs import clock, instances, metrics, recovery
 from jobs.runner import Runner, RunnerConfig
 from jobs.scheduler import TickConfig, Ticks
 from programs import generators
@@ -47,6 +47,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     with sessions.write() as session:
         swept = recovery.sweep(session, who=who, policy=_policy(settings))
     if swept:
+        metrics.RECLAIMS.labels("owner_dead").inc(len(swept))
         logger.warning("startup sweep handed back %d orphaned job(s)", len(swept))
     generator = generators.choose(settings)
     runner = Runner(

@@ -170,3 +170,21 @@ def test_two_workers_share_one_database_and_finish_each_job_once(make_server):
         claimers = set(claimers)
     engine.dispose()
     assert live == 2 and len(claimers) == 2  # two instances, and both took work
+
+
+def test_reload_hands_back_the_job_and_the_new_worker_resumes_it(make_server, tmp_path):
+    watched = tmp_path / "watched"
+    watched.mkdir()
+    server = make_server(SHUTDOWN_GRACE_SECONDS="1")
+    server.extra_args = ("--reload", "--reload-dir", str(watched))
+    server.start()
+    job_id = server.submit(weeks=12)
+    _wait_step(server, job_id, 2)
+    (watched / "touched.py").write_text("# a code change\n")
+    wait_for(lambda: "shutdown" in [e["reason"] for e in server.events(job_id)], timeout=20,
+             what="the reload's hand-back")
+    job, seen = _follow(server, job_id, timeout=40)
+    assert job["status"] == "completed" and job["attempts"] == 1  # the reload used no attempt
+    assert seen == sorted(seen)
+    reasons = [event["reason"] for event in server.events(job_id)]
+    assert reasons == ["created", "claimed", "shutdown", "claimed", "completed"]

@@ -31,13 +31,6 @@ OPENAI_KEY = "sk-test-SECRET-openai-2"
 AppFactory = Callable[..., Any]
 
 
-@pytest.fixture(autouse=True)
-def _clean_env(monkeypatch, tmp_path):
-    for name in factories.PROGEN_ENV:
-        monkeypatch.delenv(name, raising=False)
-    monkeypatch.chdir(tmp_path)
-
-
 @pytest.fixture
 def start(db_url) -> AppFactory:
     @contextmanager

@@ -24,13 +24,6 @@ SEED = 20261201
 MUTATIONS = 300
 
 
-@pytest.fixture(autouse=True)
-def _clean_env(monkeypatch, tmp_path):
-    for name in factories.PROGEN_ENV:
-        monkeypatch.delenv(name, raising=False)
-    monkeypatch.chdir(tmp_path)
-
-
 @pytest.fixture
 def client(db_url) -> Iterator[TestClient]:
     app = create_app(factories.app_settings(db_url))

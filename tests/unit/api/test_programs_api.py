@@ -51,13 +51,6 @@ TOKEN = "tok-programs-api"
 AppFactory = Callable[..., Any]
 
 
-@pytest.fixture(autouse=True)
-def _clean_env(monkeypatch, tmp_path):
-    for name in factories.PROGEN_ENV:
-        monkeypatch.delenv(name, raising=False)
-    monkeypatch.chdir(tmp_path)
-
-
 @pytest.fixture
 def start(db_url) -> AppFactory:
     """`with start(**settings) as client:` runs an app (and its lifespan) on the test db."""

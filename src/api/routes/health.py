@@ -19,7 +19,8 @@ MISSED_MONITOR_RUNS = 3  # the contract: degraded after three monitor intervals 
 @router.get("/health", response_model=HealthOut,
             responses={503: {"model": HealthOut, "description": "Degraded"}})
 def health(request: Request, response: Response) -> HealthOut:
-    """200 when healthy; 503 `degraded` when the database, scheduler or monitor is not."""
+    """200 when healthy; 503 `degraded` when the database, scheduler or monitor is not,
+    or when this instance's heartbeats fail (it then takes no new work)."""
     state = request.app.state
     settings = state.settings
     counts, database = JobCounts(pending=0, in_progress=0, stale=0), "ok"
@@ -35,7 +36,8 @@ def health(request: Request, response: Response) -> HealthOut:
     since = last_run or started
     overdue = clock.utcnow() - since > timedelta(
         seconds=MISSED_MONITOR_RUNS * settings.monitor_interval_seconds)
-    healthy = database == "ok" and ticks.running and not overdue
+    claiming = state.programs.runner.claiming
+    healthy = database == "ok" and ticks.running and not overdue and claiming
     response.status_code = 200 if healthy else 503
     return HealthOut(
         status="ok" if healthy else "degraded", database=database,

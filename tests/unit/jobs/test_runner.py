@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 
 import factories
+from db.database import Sessions, make_engine
 from jobs import clock, instances, queries, recovery, store
 from jobs.errors import PermanentStepError, RetryableStepError
 from jobs.runner import Runner, RunnerConfig
@@ -169,3 +170,22 @@ async def test_shutdown_hands_back_unfinished_jobs_without_using_an_attempt(sess
     after = factories.load(sessions, job.id)
     assert [j.id for j in handed] == [job.id]
     assert (after.status, after.attempts, len(after.steps)) == ("pending", 0, 1)
+
+
+async def test_failing_heartbeats_stop_claiming_then_drop_jobs_it_cannot_prove_it_owns(sessions):
+    job = factories.create(sessions, total=TOTAL)
+    runner = _runner(sessions, Counting(stall_at=1), owner="cut-off")
+    broken = Sessions(make_engine("sqlite:////nonexistent-dir/deeper/x.db"))
+    ticks = Ticks(sessions=broken, who=instances.Me("cut-off", "host", 1), runner=runner,
+                  config=TickConfig(heartbeat_seconds=1, monitor_seconds=1, retention_days=30,
+                                    policy=recovery.Policy(stale_seconds=0.2, backoff_base=0)))
+    await runner.start()
+    await _until(lambda: factories.load(sessions, job.id).steps)
+    await ticks.heartbeat()  # fails: no new work, but the job may still be ours
+    assert runner.claiming is False and runner.leases()
+    await asyncio.sleep(0.3)  # longer than the stale threshold without a heartbeat
+    await ticks.heartbeat()
+    await _until(lambda: not runner.leases())  # it stopped working on what it cannot prove
+    await runner.shutdown(1)
+    after = factories.load(sessions, job.id)
+    assert after.status == "in_progress" and len(after.steps) == 1  # for the monitor to reclaim

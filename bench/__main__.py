@@ -60,21 +60,30 @@ def http_figures(figures: dict[str, Any]) -> None:
                        "errors": sum(r.errors for r in runs)}
 
 
+def _safe(figures: dict[str, Any], name: str, measure: Callable[[], Any]) -> None:
+    """Run one measurement; a failure becomes an error figure instead of ending the run."""
+    try:
+        figures[name] = measure()
+    except Exception as error:
+        log(f"{name} failed:\n" + traceback.format_exc())
+        figures[name] = {"error": f"{type(error).__name__}: {error}"[:200]}
+
+
 def main() -> None:
     """Run everything, print the table, write the files."""
     started = time.monotonic()
     RESULTS.mkdir(parents=True, exist_ok=True)
     figures: dict[str, Any] = {}
     engine_figures(figures)
-    http_figures(figures)
+    _safe(figures, "http", lambda: http_figures(figures) or figures["http"])
     log("statements per tick, in-process")
-    figures["tick_statements"] = slow_jobs.tick_statements()
+    _safe(figures, "tick_statements", slow_jobs.tick_statements)
     log("1,000 slow jobs in a real server")
-    figures["slow_jobs"] = slow_jobs.server_figures(RESULTS)
+    _safe(figures, "slow_jobs", lambda: slow_jobs.server_figures(RESULTS))
     log("recovery and startup")
-    figures["restart"] = recovery.restart(RESULTS)
-    figures["silent_peer"] = recovery.silent_peer(RESULTS)
-    figures["startup"] = recovery.startup(RESULTS)
+    _safe(figures, "restart", lambda: recovery.restart(RESULTS))
+    _safe(figures, "silent_peer", lambda: recovery.silent_peer(RESULTS))
+    _safe(figures, "startup", lambda: recovery.startup(RESULTS))
     figures["total_seconds"] = time.monotonic() - started
     notes = [
         f"{RUNS} runs per throughput figure, median shown; engine {ENGINE_JOBS} jobs (SQLite), "

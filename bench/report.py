@@ -106,10 +106,21 @@ def _recovery_rows(f: dict[str, Any]) -> list[Row]:
     ]
 
 
+def _or_failed(section: str, build: Any, figures: dict[str, Any]) -> list[Row]:
+    """The section's rows, or one row saying which measurement failed and why."""
+    try:
+        return list(build(figures))
+    except (KeyError, TypeError) as missing:
+        errors = [f"{k}: {v['error']}" for k, v in figures.items()
+                  if isinstance(v, dict) and "error" in v and k != "engine_postgres"]
+        return [Row(section, "failed: " + ("; ".join(errors) or repr(missing)), "", False)]
+
+
 def rows(figures: dict[str, Any]) -> list[Row]:
     """Every row, in the issue's order."""
-    return (_engine_rows(figures) + _http_rows(figures) + _slow_rows(figures)
-            + _recovery_rows(figures))
+    return [row for section, build in (("engine", _engine_rows), ("HTTP", _http_rows),
+                                       ("slow jobs", _slow_rows), ("recovery", _recovery_rows))
+            for row in _or_failed(section, build, figures)]
 
 
 def markdown(table: list[Row], machine: dict[str, Any], when: str, notes: list[str]) -> str:

@@ -62,7 +62,7 @@ class JobOut(BaseModel):
         """Shape a job row for the API."""
         progress = None
         if job.total_steps:
-            progress = Progress(step=len(job.steps or []), total=job.total_steps,
+            progress = Progress(step=job.steps_done, total=job.total_steps,
                                 message=job.progress_message or "waiting to start")
         return cls(
             id=job.id, status=JobStatus(job.status),

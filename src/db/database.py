@@ -7,7 +7,9 @@ importing this module connects to nothing.
 
 from __future__ import annotations
 
-from contextlib import AbstractContextManager
+import threading
+from collections.abc import Iterator
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from typing import Any
 
 import sqlalchemy as sa
@@ -96,14 +98,22 @@ class Sessions:
         writer = engine.execution_options(**{_IMMEDIATE: True})
         self._read = sessionmaker(engine, expire_on_commit=False)
         self._write = sessionmaker(writer, expire_on_commit=False)
+        # SQLite has one writer at a time anyway: queueing this process's writers
+        # on a lock is fair and fast, where busy_timeout's sleeps grow to 100 ms.
+        # busy_timeout still arbitrates between processes.
+        sqlite = engine.dialect.name == "sqlite"
+        self._one_writer: AbstractContextManager[Any] = (
+            threading.RLock() if sqlite else nullcontext())
 
     def read(self) -> Session:
         """A session for queries (use as a context manager)."""
         return self._read()
 
-    def write(self) -> AbstractContextManager[Session]:
+    @contextmanager
+    def write(self) -> Iterator[Session]:
         """One transaction that commits on success and rolls back on error."""
-        return self._write.begin()
+        with self._one_writer, self._write.begin() as session:
+            yield session
 
 
 _engine: sa.Engine | None = None

@@ -48,7 +48,7 @@ def _row(job: Job) -> dict[str, Any]:
         "max_attempts": job.max_attempts,
         "heartbeat_at": job.heartbeat_at.isoformat() if job.heartbeat_at else None,
         "heartbeat_age_seconds": round(age, 1) if age is not None else None,
-        "step": len(job.steps or []), "total_steps": job.total_steps,
+        "step": job.steps_done, "total_steps": job.total_steps,
     }
 
 

@@ -21,6 +21,7 @@ class Job(Base):
     __tablename__ = "program_generation_jobs"
     __table_args__ = (
         sa.Index("ix_jobs_status_next_attempt", "status", "next_attempt_at", "created_at"),
+        sa.Index("ix_jobs_status_created", "status", "created_at", "id"),  # claims, in order
         sa.Index("ix_jobs_status_heartbeat", "status", "heartbeat_at"),
         sa.Index("ix_jobs_owner_status", "owner", "status"),
         sa.Index("ix_jobs_created", "created_at", "id"),
@@ -39,6 +40,8 @@ class Job(Base):
     cancel_requested: Mapped[bool] = mapped_column(default=False)
     #: saved outputs of finished steps, in order; a new attempt resumes after them
     steps: Mapped[list[Any]] = mapped_column(JSONType, default=list)
+    #: len(steps), so reading progress never loads the step outputs
+    steps_done: Mapped[int] = mapped_column(default=0, server_default="0")
     total_steps: Mapped[int | None] = mapped_column(default=None)
     progress_message: Mapped[str | None] = mapped_column(sa.String(200), default=None)
     usage: Mapped[dict[str, int] | None] = mapped_column(JSONType, default=None)

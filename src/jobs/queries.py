@@ -9,6 +9,7 @@ from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 
 import sqlalchemy as sa
+from sqlalchemy import orm
 from sqlalchemy.orm import Session
 
 from jobs import clock
@@ -16,10 +17,12 @@ from jobs.errors import InvalidCursor, JobNotFound
 from jobs.models import Job, JobEvent
 from jobs.status import JobStatus
 
+WITHOUT_STEPS = (orm.defer(Job.steps),)  # what a poll shows never needs the step outputs
+
 
 def get(session: Session, job_id: str) -> Job:
     """The job, or JobNotFound."""
-    job = session.get(Job, job_id)
+    job = session.get(Job, job_id, options=WITHOUT_STEPS)
     if job is None:
         raise JobNotFound(f"no job has id {job_id}")
     return job
@@ -57,7 +60,8 @@ def _decode(cursor: str) -> tuple[datetime, str]:
 def page(session: Session, *, statuses: Sequence[JobStatus], limit: int,
          cursor: str | None) -> tuple[list[Job], str | None]:
     """Newest first, `limit` at a time; the cursor continues after the last job returned."""
-    query = sa.select(Job).order_by(Job.created_at.desc(), Job.id.desc()).limit(limit + 1)
+    query = (sa.select(Job).options(*WITHOUT_STEPS)
+             .order_by(Job.created_at.desc(), Job.id.desc()).limit(limit + 1))
     if statuses:
         query = query.where(Job.status.in_([status.value for status in statuses]))
     if cursor:
@@ -73,19 +77,16 @@ def page(session: Session, *, statuses: Sequence[JobStatus], limit: int,
 def counts(session: Session, *, stale_seconds: float) -> dict[str, int]:
     """Pending, in_progress and stale (in_progress with an old heartbeat) counts."""
     cutoff = clock.utcnow() - timedelta(seconds=stale_seconds)
-    active = [JobStatus.PENDING.value, JobStatus.IN_PROGRESS.value]
-    rows = session.execute(
-        sa.select(Job.status, sa.func.count()).where(Job.status.in_(active)).group_by(Job.status)
-    )
-    result = {"pending": 0, "in_progress": 0}
-    result.update(dict(rows.all()))
-    result["stale"] = session.scalar(
-        sa.select(sa.func.count()).where(
-            Job.status == JobStatus.IN_PROGRESS.value,
-            sa.or_(Job.heartbeat_at.is_(None), Job.heartbeat_at < cutoff),
-        )
-    ) or 0
-    return result
+    pending, running = JobStatus.PENDING.value, JobStatus.IN_PROGRESS.value
+    silent = sa.or_(Job.heartbeat_at.is_(None), Job.heartbeat_at < cutoff)
+    row = session.execute(
+        sa.select(
+            sa.func.count().filter(Job.status == pending),
+            sa.func.count().filter(Job.status == running),
+            sa.func.count().filter(Job.status == running, silent),
+        ).where(Job.status.in_([pending, running]))
+    ).one()
+    return {"pending": row[0], "in_progress": row[1], "stale": row[2]}
 
 
 def status_counts(session: Session) -> dict[str, int]:

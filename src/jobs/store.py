@@ -119,7 +119,8 @@ def create(session: Session, *, payload: dict[str, Any], max_attempts: int,
     now = clock.utcnow()
     job = Job(
         id=str(uuid.uuid4()), status=PENDING, request=payload, attempts=0,
-        max_attempts=max_attempts, total_steps=total_steps, steps=[], cancel_requested=False,
+        max_attempts=max_attempts, total_steps=total_steps, steps=[], steps_done=0,
+        cancel_requested=False,
         recoveries=0, idempotency_key=idempotency_key, request_hash=request_hash,
         created_at=now, updated_at=now,
     )
@@ -181,7 +182,8 @@ def checkpoint(session: Session, *, lease: Lease, steps: list[Any], total: int, 
                usage: dict[str, int] | None) -> None:
     """Save the finished steps and the progress; raise LeaseLost if the job was taken."""
     now = clock.utcnow()
-    if not _update_ids(session, *_fenced(lease), steps=steps, total_steps=total,
+    if not _update_ids(session, *_fenced(lease), steps=steps, steps_done=len(steps),
+                       total_steps=total,
                    progress_message=message, progress_at=now, heartbeat_at=now, usage=usage,
                    updated_at=now):
         raise LeaseLost(f"job {lease.job_id}: lease of attempt {lease.attempt} lost")
@@ -193,7 +195,8 @@ def complete(session: Session, *, lease: Lease, result: dict[str, Any],
     """Finish the job with its result (and the last step's output, saved in the same
     write); a lost lease discards them."""
     last_step = {} if steps is None else {
-        "steps": steps, "progress_message": message, "progress_at": clock.utcnow()}
+        "steps": steps, "steps_done": len(steps), "progress_message": message,
+        "progress_at": clock.utcnow()}
     return _finish(session, lease, Reason.COMPLETED, "completed", status=COMPLETED,
                    result=result, usage=usage, error=None, **last_step)
 
@@ -340,7 +343,7 @@ def _schedule_retries(session: Session, jobs: list[Job], why: Reclaim, now: date
     under the reclaim's lock.
     """
     for job in jobs:
-        done, total = len(job.steps or []), job.total_steps or 0
+        done, total = job.steps_done, job.total_steps or 0
         note = f"{why.cause} during step {done + 1} of {total}"
         if job.status == PENDING:
             note += f"; resumes after step {done}, the last saved" if done else "; starts over"

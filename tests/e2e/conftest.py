@@ -169,8 +169,11 @@ def page(browser):
 
 
 @pytest.fixture(scope="session")
-def shots() -> Path:
-    """Where the screenshots for docs/ go."""
+def shots(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Where screenshots go: docs/screenshots with PROGEN_SCREENSHOTS=1, else a temp dir
+    (so an ordinary test run leaves the tree clean)."""
+    if os.environ.get("PROGEN_SCREENSHOTS") != "1":
+        return tmp_path_factory.mktemp("screenshots")
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     return SCREENSHOTS
 

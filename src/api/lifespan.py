@@ -54,7 +54,8 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         sessions=sessions, instance_id=who.id, handler=generator,
         config=RunnerConfig(concurrency=settings.job_concurrency,
                             backoff_base=settings.job_retry_backoff_seconds,
-                            timeout_seconds=settings.job_timeout_seconds),
+                            timeout_seconds=settings.job_timeout_seconds,
+                            write_retry_seconds=settings.heartbeat_stale_seconds),
     )
     ticks = Ticks(
         sessions=sessions, who=who, runner=runner,

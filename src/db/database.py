@@ -22,6 +22,8 @@ from settings import get_settings
 SQLITE_BUSY_TIMEOUT_MS = 10_000  # writers queue behind each other instead of failing
 _IMMEDIATE = "progen_sqlite_immediate"
 PG_CONNECT_TIMEOUT_SECONDS = 3
+PG_IDLE_TX_TIMEOUT_MS = 30_000  # our transactions last milliseconds
+PG_LOCK_TIMEOUT_MS = 10_000
 
 
 def make_engine(url: str, **kwargs: Any) -> sa.Engine:
@@ -31,7 +33,14 @@ def make_engine(url: str, **kwargs: Any) -> sa.Engine:
         kwargs.setdefault("pool_pre_ping", True)  # survive a database restart
         if parsed.get_backend_name() == "postgresql":
             # An unreachable server fails in seconds, so health can say so in time.
-            kwargs.setdefault("connect_args", {"connect_timeout": PG_CONNECT_TIMEOUT_SECONDS})
+            kwargs.setdefault("connect_args", {
+                "connect_timeout": PG_CONNECT_TIMEOUT_SECONDS,
+                # A process frozen inside a transaction (SIGSTOP, a paused VM) would hold
+                # its row locks, and a peer's reclaim would wait on them: the server ends
+                # such a session, and no statement waits on a lock for long.
+                "options": f"-c idle_in_transaction_session_timeout={PG_IDLE_TX_TIMEOUT_MS}"
+                           f" -c lock_timeout={PG_LOCK_TIMEOUT_MS}",
+            })
         return sa.create_engine(url, **kwargs)
     _ensure_parent_dir(parsed.database)
     kwargs.setdefault("connect_args", {"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000})

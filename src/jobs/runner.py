@@ -16,6 +16,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Literal, TypeVar
 
+import sqlalchemy as sa
+
 from db.database import Sessions
 from jobs import metrics, store
 from jobs.errors import LeaseLost, PermanentStepError, RetryableStepError
@@ -27,6 +29,8 @@ logger = logging.getLogger(__name__)
 T = TypeVar("T")
 StopCause = Literal["lost", "cancel", "shutdown"]
 POLL_SECONDS = 1.0  # how often an idle runner looks for due retries or peers' submissions
+FIRST_WRITE_RETRY_SECONDS = 0.2  # then doubling, up to MAX_WRITE_RETRY_SECONDS
+MAX_WRITE_RETRY_SECONDS = 5.0
 
 
 @dataclass(frozen=True)
@@ -36,6 +40,9 @@ class RunnerConfig:
     concurrency: int
     backoff_base: float
     timeout_seconds: float
+    #: how long a job's writes are retried through a database outage (HEARTBEAT_STALE_SECONDS:
+    #: after that the job is lost anyway)
+    write_retry_seconds: float = 30.0
 
 
 @dataclass
@@ -90,6 +97,27 @@ class Runner:
     async def _db(self, fn: Callable[..., T], **kwargs: Any) -> T:
         return await asyncio.to_thread(self._tx, fn, **kwargs)
 
+    async def _write(self, fn: Callable[..., T], **kwargs: Any) -> T:
+        """A job's fenced write, retried through a database blip.
+
+        Retrying is safe: the write is conditional on the lease, so one that
+        lands after the job was taken matches nothing and raises LeaseLost.
+        """
+        deadline = time.monotonic() + self._config.write_retry_seconds
+        delay = FIRST_WRITE_RETRY_SECONDS
+        while True:
+            try:
+                return await self._db(fn, **kwargs)
+            except sa.exc.IntegrityError:
+                raise
+            except sa.exc.DBAPIError as error:
+                if time.monotonic() + delay > deadline:
+                    raise
+                logger.warning("database write failed (%s); retrying in %.1f s",
+                               type(error.orig).__name__, delay)
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, MAX_WRITE_RETRY_SECONDS)
+
     async def _claim_loop(self) -> None:
         while not self._stopping:
             self._wake.clear()  # before claiming: a submit during the claim wakes us again
@@ -130,6 +158,11 @@ class Runner:
             metrics.LEASES_LOST.inc()
             logger.warning("job %s: lease lost; stopped and discarded its work", job.id,
                            extra={"job_id": job.id, "attempt": lease.attempt})
+        except sa.exc.SQLAlchemyError:
+            outcome = "database_error"
+            logger.exception("job %s: cannot write to the database; stopped, and its heartbeat "
+                             "lapses so the monitor hands it back", job.id,
+                             extra={"job_id": job.id, "attempt": lease.attempt})
         finally:
             metrics.ATTEMPT_SECONDS.labels(outcome).observe(time.monotonic() - started)
             self._running.pop(job.id, None)
@@ -152,8 +185,8 @@ class Runner:
         except RetryableStepError as error:
             await self._fail(lease, Reason.RETRYABLE_ERROR, retryable=True, error=str(error))
             return "retryable_error"
-        except LeaseLost:
-            raise
+        except (LeaseLost, sa.exc.SQLAlchemyError):
+            raise  # not the step's fault: no failure to record
         except Exception as error:
             logger.exception("job %s: unexpected error in a step", job.id,
                              extra={"job_id": job.id, "attempt": lease.attempt})
@@ -175,15 +208,15 @@ class Runner:
                 usage[kind] = usage.get(kind, 0) + count
                 metrics.TOKENS.labels(kind).inc(count)
             if index < total - 1:  # the last step is saved by `complete`, in one write
-                await self._db(store.checkpoint, lease=lease, steps=done, total=total,
+                await self._write(store.checkpoint, lease=lease, steps=done, total=total,
                                message=message, usage=usage or None)
         result = self._handler.result(payload, done)
-        await self._db(store.complete, lease=lease, result=result, usage=usage or None,
+        await self._write(store.complete, lease=lease, result=result, usage=usage or None,
                        steps=done, message=message)
 
     async def _fail(self, lease: store.Lease, reason: Reason, *, retryable: bool,
                     error: str) -> None:
-        await self._db(store.fail_attempt, lease=lease, error=error, reason=reason,
+        await self._write(store.fail_attempt, lease=lease, error=error, reason=reason,
                        retryable=retryable, backoff_base=self._config.backoff_base)
 
     async def _stopped(self, job: Job, lease: store.Lease) -> str:
@@ -192,7 +225,7 @@ class Runner:
         cause = running.stop_cause if running else None
         if cause == "cancel":
             try:
-                await self._db(store.acknowledge_cancel, lease=lease)
+                await self._write(store.acknowledge_cancel, lease=lease)
             finally:
                 if running and running.cancelled:
                     running.cancelled.set_result(None)

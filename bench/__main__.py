@@ -18,15 +18,20 @@ PG_JOBS = int(os.environ.get("BENCH_PG_JOBS", "2000"))
 HTTP_JOBS = int(os.environ.get("BENCH_HTTP_JOBS", "1500"))
 
 
-def _engine(run: Callable[[int], engine.EngineRun], jobs: int) -> tuple[dict[str, Any],
-                                                                        list[engine.EngineRun]]:
+def _engine(
+    run: Callable[[int], engine.EngineRun], jobs: int
+) -> tuple[dict[str, Any], list[engine.EngineRun]]:
     runs = []
     for index in range(RUNS):
         runs.append(run(jobs))
         log(f"engine run {index + 1}/{RUNS}: {runs[-1].jobs_per_second:.0f} jobs/s")
     rates = [r.jobs_per_second for r in runs]
-    return {"jobs": jobs, "runs": rates, "median": median(rates),
-            "per_job": engine.per_job(runs[0])}, runs
+    return {
+        "jobs": jobs,
+        "runs": rates,
+        "median": median(rates),
+        "per_job": engine.per_job(runs[0]),
+    }, runs
 
 
 def engine_figures(figures: dict[str, Any]) -> None:
@@ -38,9 +43,12 @@ def engine_figures(figures: dict[str, Any]) -> None:
     statements = median([p["statements"] for p in per_job])
     limit = median(commits) / statements
     figures["physical_limit"] = {
-        "commits_per_s": median(commits), "statements_per_job": statements,
+        "commits_per_s": median(commits),
+        "statements_per_job": statements,
         "commits_per_job": median([p["commits"] for p in per_job]),
-        "limit_jobs_per_s": limit, "fraction": figures["engine_sqlite"]["median"] / limit}
+        "limit_jobs_per_s": limit,
+        "fraction": figures["engine_sqlite"]["median"] / limit,
+    }
     log(f"engine, PostgreSQL: {RUNS} x {PG_JOBS} jobs")
     try:
         figures["engine_postgres"], _ = _engine(engine.run_postgres, PG_JOBS)
@@ -54,10 +62,14 @@ def http_figures(figures: dict[str, Any]) -> None:
     log(f"HTTP: {RUNS} x {HTTP_JOBS} jobs")
     runs = [http_load.run(HTTP_JOBS, RESULTS) for _ in range(RUNS)]
     rates = [r.jobs_per_second for r in runs]
-    figures["http"] = {"jobs": HTTP_JOBS, "runs": rates, "median": median(rates),
-                       "post_p50_ms": median([r.post_p50_ms for r in runs]),
-                       "post_p99_ms": median([r.post_p99_ms for r in runs]),
-                       "errors": sum(r.errors for r in runs)}
+    figures["http"] = {
+        "jobs": HTTP_JOBS,
+        "runs": rates,
+        "median": median(rates),
+        "post_p50_ms": median([r.post_p50_ms for r in runs]),
+        "post_p99_ms": median([r.post_p99_ms for r in runs]),
+        "errors": sum(r.errors for r in runs),
+    }
 
 
 def _safe(figures: dict[str, Any], name: str, measure: Callable[[], Any]) -> None:

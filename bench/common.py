@@ -27,8 +27,14 @@ if str(SRC) not in sys.path:
     sys.path.insert(0, str(SRC))
 
 PG_ADMIN = ["psql", "-h", "127.0.0.1", "-U", "postgres", "-v", "ON_ERROR_STOP=1", "-qAt"]
-REQUEST = {"goal": "strength", "experience": "beginner", "days_per_week": 1, "weeks": 1,
-           "session_minutes": 30, "equipment": ["bodyweight"]}  # the smallest program: 2 steps
+REQUEST = {
+    "goal": "strength",
+    "experience": "beginner",
+    "days_per_week": 1,
+    "weeks": 1,
+    "session_minutes": 30,
+    "equipment": ["bodyweight"],
+}  # the smallest program: 2 steps
 
 
 def median(values: list[float]) -> float:
@@ -43,8 +49,9 @@ def percentile(values: list[float], pct: float) -> float:
     return ordered[rank - 1]
 
 
-def wait_for(check: Callable[[], Any], *, timeout: float, interval: float = 0.02,
-             what: str = "condition") -> Any:
+def wait_for(
+    check: Callable[[], Any], *, timeout: float, interval: float = 0.02, what: str = "condition"
+) -> Any:
     """Poll `check` until truthy; raise TimeoutError after `timeout` seconds."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -89,8 +96,9 @@ class StatementCounter:
     @property
     def data_statements(self) -> int:
         """Statements that read or write rows (not BEGIN, PRAGMA)."""
-        return sum(n for kind, n in self.statements.items()
-                   if not kind.startswith(("BEGIN", "PRAGMA")))
+        return sum(
+            n for kind, n in self.statements.items() if not kind.startswith(("BEGIN", "PRAGMA"))
+        )
 
 
 def machine() -> dict[str, Any]:
@@ -102,13 +110,22 @@ def machine() -> dict[str, Any]:
                 model = line.split(":", 1)[1].strip()
                 break
     try:
-        pg = subprocess.run([*PG_ADMIN, "-c", "SHOW server_version"], capture_output=True,
-                            text=True, timeout=10).stdout.strip() or "unavailable"
+        pg = (
+            subprocess.run(
+                [*PG_ADMIN, "-c", "SHOW server_version"], capture_output=True, text=True, timeout=10
+            ).stdout.strip()
+            or "unavailable"
+        )
     except (OSError, subprocess.TimeoutExpired):
         pg = "unavailable"
-    return {"nproc": os.cpu_count(), "cpu": model, "python": platform.python_version(),
-            "sqlite": sqlite3.sqlite_version, "postgresql": pg,
-            "kernel": platform.release()}
+    return {
+        "nproc": os.cpu_count(),
+        "cpu": model,
+        "python": platform.python_version(),
+        "sqlite": sqlite3.sqlite_version,
+        "postgresql": pg,
+        "kernel": platform.release(),
+    }
 
 
 def free_port() -> int:
@@ -142,15 +159,31 @@ class Server:
         if self.app is None:
             return [str(ROOT / "start_fastapi.sh"), "--port", str(self.port)]
         self.env["PYTHONPATH"] = f"{SRC}:{ROOT}"
-        return [str(ROOT / ".venv/bin/python"), "-m", "uvicorn", self.app, "--app-dir",
-                str(SRC), "--host", "127.0.0.1", "--port", str(self.port)]
+        return [
+            str(ROOT / ".venv/bin/python"),
+            "-m",
+            "uvicorn",
+            self.app,
+            "--app-dir",
+            str(SRC),
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(self.port),
+        ]
 
     def spawn(self) -> None:
         """Start the process (without waiting)."""
         with self.log.open("ab") as out:
             self.spawned_at = time.monotonic()
-            self.proc = subprocess.Popen(self.command(), cwd=ROOT, env=self.env, stdout=out,
-                                         stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+            self.proc = subprocess.Popen(
+                self.command(),
+                cwd=ROOT,
+                env=self.env,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
+            )
 
     def start(self, timeout: float = 30) -> float:
         """Start and wait for a healthy /api/health; seconds from spawn to healthy."""
@@ -208,22 +241,31 @@ def server(db_url: str, log: Path, *, app: str | None = None, **env: str) -> Ite
 @contextmanager
 def pg_database(name: str) -> Iterator[str]:
     """A throw-away PostgreSQL database on 127.0.0.1, dropped on exit; yields its URL."""
-    subprocess.run([*PG_ADMIN, "-c", f"DROP DATABASE IF EXISTS {name}"], check=True, timeout=30,
-                   capture_output=True)
-    subprocess.run([*PG_ADMIN, "-c", f"CREATE DATABASE {name}"], check=True, timeout=30,
-                   capture_output=True)
+    subprocess.run(
+        [*PG_ADMIN, "-c", f"DROP DATABASE IF EXISTS {name}"],
+        check=True,
+        timeout=30,
+        capture_output=True,
+    )
+    subprocess.run(
+        [*PG_ADMIN, "-c", f"CREATE DATABASE {name}"], check=True, timeout=30, capture_output=True
+    )
     try:
         yield f"postgresql+psycopg://postgres@127.0.0.1:5432/{name}"
     finally:
-        subprocess.run([*PG_ADMIN, "-c", f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"],
-                       timeout=30, capture_output=True)
+        subprocess.run(
+            [*PG_ADMIN, "-c", f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"],
+            timeout=30,
+            capture_output=True,
+        )
 
 
 def sqlite_count(path: Path, status: str) -> int:
     """Jobs in `status`, read straight from the SQLite file (no server involved)."""
     with closing(sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=5)) as conn:
-        row = conn.execute("SELECT count(*) FROM program_generation_jobs WHERE status = ?",
-                           (status,)).fetchone()
+        row = conn.execute(
+            "SELECT count(*) FROM program_generation_jobs WHERE status = ?", (status,)
+        ).fetchone()
     return int(row[0])
 
 

@@ -49,14 +49,21 @@ def measure(pending: int, profile: Path | None) -> dict[str, Any]:
         engine = make_engine(f"sqlite:///{tmp}/costs.db")
         migrate.upgrade(engine)
         sessions = Sessions(engine)
-        service = Programs(sessions=sessions, runner=None, generator=OneStep(),  # type: ignore[arg-type]
-                           max_attempts=3)
+        service = Programs(
+            sessions=sessions,
+            runner=None,
+            generator=OneStep(),  # type: ignore[arg-type]
+            max_attempts=3,
+        )
         request = ProgramRequest.model_validate(REQUEST)
         for _ in range(pending):
             service.submit(request, None)
         statements: list[tuple[str, Any]] = []
-        event.listen(engine, "before_cursor_execute",
-                     lambda _c, _k, sql, params, *_: statements.append((sql, params)))
+        event.listen(
+            engine,
+            "before_cursor_execute",
+            lambda _c, _k, sql, params, *_: statements.append((sql, params)),
+        )
         costs: dict[str, Any] = {}
         costs["submit_ms"] = _timed("submit", 300, lambda: service.submit(request, None), profile)
         claimed: list[Any] = []
@@ -75,8 +82,14 @@ def measure(pending: int, profile: Path | None) -> dict[str, Any]:
 
         def complete() -> None:
             with sessions.write() as session:
-                store.complete(session, lease=next(leases), result={"ok": True}, usage=None,
-                               steps=[{"ok": True}], message="done")
+                store.complete(
+                    session,
+                    lease=next(leases),
+                    result={"ok": True},
+                    usage=None,
+                    steps=[{"ok": True}],
+                    message="done",
+                )
 
         costs["complete_ms"] = _timed("complete", 200, complete, profile)
 

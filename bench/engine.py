@@ -61,8 +61,12 @@ class EngineRun:
 
 def _completed(engine: sa.Engine) -> int:
     with engine.connect() as conn:
-        return int(conn.scalar(sa.text(
-            "SELECT count(*) FROM program_generation_jobs WHERE status = 'completed'")) or 0)
+        return int(
+            conn.scalar(
+                sa.text("SELECT count(*) FROM program_generation_jobs WHERE status = 'completed'")
+            )
+            or 0
+        )
 
 
 async def _run(url: str, jobs: int, concurrency: int) -> EngineRun:
@@ -75,11 +79,18 @@ async def _run(url: str, jobs: int, concurrency: int) -> EngineRun:
         instances.register(session, who=who)
     counter = StatementCounter()
     counter.attach(engine)
-    runner = Runner(sessions=sessions, instance_id=who.id, handler=OneStep(),
-                    config=RunnerConfig(concurrency=concurrency, backoff_base=1,
-                                        timeout_seconds=60))
-    service = Programs(sessions=sessions, runner=runner, generator=OneStep(),  # type: ignore[arg-type]
-                       max_attempts=3)
+    runner = Runner(
+        sessions=sessions,
+        instance_id=who.id,
+        handler=OneStep(),
+        config=RunnerConfig(concurrency=concurrency, backoff_base=1, timeout_seconds=60),
+    )
+    service = Programs(
+        sessions=sessions,
+        runner=runner,
+        generator=OneStep(),  # type: ignore[arg-type]
+        max_attempts=3,
+    )
     request = ProgramRequest.model_validate(REQUEST)
     await runner.start()
     started = time.perf_counter()
@@ -119,9 +130,10 @@ def run_postgres(jobs: int, concurrency: int = 8) -> EngineRun:
 
 def sqlite_commits_per_second(seconds: float = 2.0) -> float:
     """Single-row write transactions per second on a file with the service's settings."""
-    with tempfile.TemporaryDirectory(prefix="progen-bench-") as tmp, closing(
-        sqlite3.connect(f"{tmp}/limit.db", isolation_level=None, timeout=10)
-    ) as conn:
+    with (
+        tempfile.TemporaryDirectory(prefix="progen-bench-") as tmp,
+        closing(sqlite3.connect(f"{tmp}/limit.db", isolation_level=None, timeout=10)) as conn,
+    ):
         for pragma in ("journal_mode=WAL", "busy_timeout=10000", "synchronous=NORMAL"):
             conn.execute(f"PRAGMA {pragma}")
         conn.execute("CREATE TABLE t (id INTEGER PRIMARY KEY, n INTEGER NOT NULL)")
@@ -138,11 +150,15 @@ def sqlite_commits_per_second(seconds: float = 2.0) -> float:
 
 def per_job(run: EngineRun) -> dict[str, Any]:
     """Statements and commits one job costs, with the breakdown by kind."""
-    data = sum(n for kind, n in run.statements.items()
-               if not kind.startswith(("BEGIN", "PRAGMA")))
-    return {"statements": data / run.jobs, "commits": run.commits / run.jobs,
-            "by_kind": {kind: round(n / run.jobs, 3) for kind, n in
-                        sorted(run.statements.items(), key=lambda item: -item[1])}}
+    data = sum(n for kind, n in run.statements.items() if not kind.startswith(("BEGIN", "PRAGMA")))
+    return {
+        "statements": data / run.jobs,
+        "commits": run.commits / run.jobs,
+        "by_kind": {
+            kind: round(n / run.jobs, 3)
+            for kind, n in sorted(run.statements.items(), key=lambda item: -item[1])
+        },
+    }
 
 
 def main() -> None:

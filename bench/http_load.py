@@ -37,16 +37,34 @@ def run(jobs: int, logs: Path) -> HttpRun:
         db = Path(tmp) / "http.db"
         with server(f"sqlite:///{db}", logs / "http-server.log", JOB_CONCURRENCY="8") as proc:
             started = time.perf_counter()
-            tally = asyncio.run(closed_loop(proc.port, "POST", "/api/programs/generate",
-                                            connections=CONNECTIONS, total=jobs, body=REQUEST))
+            tally = asyncio.run(
+                closed_loop(
+                    proc.port,
+                    "POST",
+                    "/api/programs/generate",
+                    connections=CONNECTIONS,
+                    total=jobs,
+                    body=REQUEST,
+                )
+            )
             posted = time.perf_counter() - started
             accepted = tally.statuses.get(202, 0)
-            wait_for(lambda: sqlite_count(db, "completed") >= accepted, timeout=120,
-                     interval=0.01, what=f"{accepted} jobs completed")
+            wait_for(
+                lambda: sqlite_count(db, "completed") >= accepted,
+                timeout=120,
+                interval=0.01,
+                what=f"{accepted} jobs completed",
+            )
             seconds = time.perf_counter() - started
     latencies = tally.latencies
-    result = HttpRun(accepted, seconds, posted, percentile(latencies, 50) * 1000,
-                     percentile(latencies, 99) * 1000, jobs - accepted)
+    result = HttpRun(
+        accepted,
+        seconds,
+        posted,
+        percentile(latencies, 50) * 1000,
+        percentile(latencies, 99) * 1000,
+        jobs - accepted,
+    )
     log(f"http: {result.jobs_per_second:.0f} jobs/s, POST p50 {result.post_p50_ms:.1f} ms")
     return result
 

@@ -58,9 +58,17 @@ class Connection:
             await asyncio.gather(self.writer.wait_closed(), return_exceptions=True)
 
 
-async def closed_loop(port: int, method: str, path: str, *, connections: int, total: int,
-                      body: dict[str, Any] | None = None, keep_ids: bool = False,
-                      max_seconds: float = 120) -> Tally:
+async def closed_loop(
+    port: int,
+    method: str,
+    path: str,
+    *,
+    connections: int,
+    total: int,
+    body: dict[str, Any] | None = None,
+    keep_ids: bool = False,
+    max_seconds: float = 120,
+) -> Tally:
     """`total` requests as fast as `connections` keep-alive connections allow."""
     tally, payload = Tally(), (json.dumps(body).encode() if body is not None else None)
     left = [total]
@@ -89,8 +97,9 @@ def _cycle(paths: str | list[str]) -> Iterator[str]:
     return itertools.cycle([paths] if isinstance(paths, str) else paths)
 
 
-async def timed_loop(port: int, paths: str | list[str], *, connections: int,
-                     seconds: float) -> Tally:
+async def timed_loop(
+    port: int, paths: str | list[str], *, connections: int, seconds: float
+) -> Tally:
     """GET `paths` (in turn) as fast as possible for `seconds` (a throughput probe)."""
     tally, deadline, cycle = Tally(), time.monotonic() + seconds, _cycle(paths)
 
@@ -110,8 +119,9 @@ async def timed_loop(port: int, paths: str | list[str], *, connections: int,
     return tally
 
 
-async def open_loop(port: int, paths: str | list[str], *, rate: float, seconds: float,
-                    connections: int = 32) -> Tally:
+async def open_loop(
+    port: int, paths: str | list[str], *, rate: float, seconds: float, connections: int = 32
+) -> Tally:
     """GET `paths` (in turn) at a fixed `rate` per second for `seconds`; latency counts from the
     scheduled send time, so a stalled server shows up in the tail (no coordinated omission)."""
     tally, pool = Tally(), asyncio.Queue[Connection]()

@@ -15,9 +15,14 @@ from typing import Any
 from bench.common import REQUEST, Server, log, median, wait_for
 
 SLOW = {**REQUEST, "weeks": 8}
-FAST_TICKS = {"HEARTBEAT_INTERVAL_SECONDS": "1", "HEARTBEAT_STALE_SECONDS": "3",
-              "MONITOR_INTERVAL_SECONDS": "1", "JOB_RETRY_BACKOFF_SECONDS": "0",
-              "GENERATION_STEP_DELAY_SECONDS": "5", "SHUTDOWN_GRACE_SECONDS": "0"}
+FAST_TICKS = {
+    "HEARTBEAT_INTERVAL_SECONDS": "1",
+    "HEARTBEAT_STALE_SECONDS": "3",
+    "MONITOR_INTERVAL_SECONDS": "1",
+    "JOB_RETRY_BACKOFF_SECONDS": "0",
+    "GENERATION_STEP_DELAY_SECONDS": "5",
+    "SHUTDOWN_GRACE_SECONDS": "0",
+}
 
 
 def _row(db: Path, sql: str, *args: Any) -> tuple[Any, ...] | None:
@@ -33,8 +38,11 @@ def _job(db: Path) -> tuple[str, str, str | None]:
 
 def _reclaimed_at(db: Path, job_id: str) -> float | None:
     """Epoch seconds of the job's first owner_dead event, if any."""
-    row = _row(db, "SELECT at FROM job_events WHERE job_id = ? AND reason = 'owner_dead' "
-                   "ORDER BY id LIMIT 1", job_id)
+    row = _row(
+        db,
+        "SELECT at FROM job_events WHERE job_id = ? AND reason = 'owner_dead' ORDER BY id LIMIT 1",
+        job_id,
+    )
     if row is None:
         return None
     when = datetime.fromisoformat(str(row[0]))
@@ -63,13 +71,21 @@ def restart(logs: Path) -> dict[str, float]:
             spawned = time.time()
             second.start()
             healthy = time.time()
-            back = wait_for(lambda: _reclaimed_at(db, job_id), timeout=10, interval=0.01,
-                            what="orphan handed back")
+            back = wait_for(
+                lambda: _reclaimed_at(db, job_id),
+                timeout=10,
+                interval=0.01,
+                what="orphan handed back",
+            )
         finally:
             first.stop()
             second.stop()
-    return {"after_healthy_s": max(0.0, back - healthy), "signed_after_healthy_s": back - healthy,
-            "after_spawn_s": back - spawned, "healthy_after_spawn_s": healthy - spawned}
+    return {
+        "after_healthy_s": max(0.0, back - healthy),
+        "signed_after_healthy_s": back - healthy,
+        "after_spawn_s": back - spawned,
+        "healthy_after_spawn_s": healthy - spawned,
+    }
 
 
 def silent_peer(logs: Path) -> dict[str, float]:
@@ -87,15 +103,20 @@ def silent_peer(logs: Path) -> dict[str, float]:
             time.sleep(0.3)  # not right after the claim, while its writes may still be open
             os.kill(victim.pid, signal.SIGSTOP)
             stopped = time.time()
-            back = wait_for(lambda: _reclaimed_at(db, job_id), timeout=30, interval=0.01,
-                            what="peer's job reclaimed")
+            back = wait_for(
+                lambda: _reclaimed_at(db, job_id),
+                timeout=30,
+                interval=0.01,
+                what="peer's job reclaimed",
+            )
             seen = time.time()
             victim.kill()
         finally:
             for peer in peers:
                 peer.stop()
-    stale, monitor = (float(FAST_TICKS[k]) for k in ("HEARTBEAT_STALE_SECONDS",
-                                                      "MONITOR_INTERVAL_SECONDS"))
+    stale, monitor = (
+        float(FAST_TICKS[k]) for k in ("HEARTBEAT_STALE_SECONDS", "MONITOR_INTERVAL_SECONDS")
+    )
     return {"detected_s": back - stopped, "observed_s": seen - stopped, "bound_s": stale + monitor}
 
 
@@ -112,5 +133,8 @@ def startup(logs: Path, runs: int = 5) -> dict[str, Any]:
                 finally:
                     proc.stop()
     log(f"startup: {times}")
-    return {"fresh_median_s": median(times["fresh"]),
-            "existing_median_s": median(times["existing"]), "runs": times}
+    return {
+        "fresh_median_s": median(times["fresh"]),
+        "existing_median_s": median(times["existing"]),
+        "runs": times,
+    }

@@ -52,10 +52,13 @@ def cpu_percent(pid: int, seconds: float = 10) -> float:
 
 def _latency(tally: Tally) -> dict[str, float]:
     ok = sum(n for status, n in tally.statuses.items() if status < 400)
-    return {"p50_ms": percentile(tally.latencies, 50) * 1000,
-            "p99_ms": percentile(tally.latencies, 99) * 1000,
-            "max_ms": max(tally.latencies) * 1000, "rate": len(tally.latencies) / tally.seconds,
-            "errors": len(tally.latencies) - ok}
+    return {
+        "p50_ms": percentile(tally.latencies, 50) * 1000,
+        "p99_ms": percentile(tally.latencies, 99) * 1000,
+        "max_ms": max(tally.latencies) * 1000,
+        "rate": len(tally.latencies) / tally.seconds,
+        "errors": len(tally.latencies) - ok,
+    }
 
 
 def server_figures(logs: Path) -> dict[str, Any]:
@@ -63,27 +66,49 @@ def server_figures(logs: Path) -> dict[str, Any]:
     figures: dict[str, Any] = {}
     with tempfile.TemporaryDirectory(prefix="progen-bench-") as tmp:
         db = Path(tmp) / "slow.db"
-        with server(f"sqlite:///{db}", logs / "slow-server.log", app="bench.bare_app:app",
-                    JOB_CONCURRENCY=str(IN_FLIGHT), GENERATION_STEP_DELAY_SECONDS="30") as proc:
+        with server(
+            f"sqlite:///{db}",
+            logs / "slow-server.log",
+            app="bench.bare_app:app",
+            JOB_CONCURRENCY=str(IN_FLIGHT),
+            GENERATION_STEP_DELAY_SECONDS="30",
+        ) as proc:
             figures["idle_rss_mb"] = rss_mb(proc.pid)["rss_mb"]
-            posted = asyncio.run(closed_loop(proc.port, "POST", "/api/programs/generate",
-                                             connections=8, total=IN_FLIGHT, body=SLOW,
-                                             keep_ids=True))
-            wait_for(lambda: sqlite_count(db, "in_progress") >= IN_FLIGHT, timeout=60,
-                     interval=0.1, what=f"{IN_FLIGHT} jobs in progress")
+            posted = asyncio.run(
+                closed_loop(
+                    proc.port,
+                    "POST",
+                    "/api/programs/generate",
+                    connections=8,
+                    total=IN_FLIGHT,
+                    body=SLOW,
+                    keep_ids=True,
+                )
+            )
+            wait_for(
+                lambda: sqlite_count(db, "in_progress") >= IN_FLIGHT,
+                timeout=60,
+                interval=0.1,
+                what=f"{IN_FLIGHT} jobs in progress",
+            )
             log(f"slow jobs: {IN_FLIGHT} in flight; measuring CPU for 10 s")
             figures["cpu_percent"] = cpu_percent(proc.pid)
             figures.update(rss_mb(proc.pid))
-            paths = {"job": [f"/api/programs/jobs/{job_id}" for job_id in posted.ids],
-                     "health": "/api/health", "bare": "/bare"}
+            paths = {
+                "job": [f"/api/programs/jobs/{job_id}" for job_id in posted.ids],
+                "health": "/api/health",
+                "bare": "/bare",
+            }
             for name, path in paths.items():
-                probe = asyncio.run(timed_loop(proc.port, path, connections=8,
-                                               seconds=PROBE_SECONDS))
+                probe = asyncio.run(
+                    timed_loop(proc.port, path, connections=8, seconds=PROBE_SECONDS)
+                )
                 figures[f"{name}_max_rps"] = len(probe.latencies) / probe.seconds
             for name, path in paths.items():
                 log(f"slow jobs: polling {name} at {POLL_RATE}/s for {POLL_SECONDS} s")
-                figures[name] = _latency(asyncio.run(open_loop(
-                    proc.port, path, rate=POLL_RATE, seconds=POLL_SECONDS)))
+                figures[name] = _latency(
+                    asyncio.run(open_loop(proc.port, path, rate=POLL_RATE, seconds=POLL_SECONDS))
+                )
             figures["in_progress_after"] = sqlite_count(db, "in_progress")
             figures.update({f"end_{k}": v for k, v in rss_mb(proc.pid).items()})
     return figures
@@ -113,14 +138,29 @@ async def _tick_statements(in_flight: int) -> dict[str, float]:
         sessions, who = Sessions(engine), instances.me()
         with sessions.write() as session:
             instances.register(session, who=who)
-        runner = Runner(sessions=sessions, instance_id=who.id, handler=Forever(),
-                        config=RunnerConfig(concurrency=in_flight, backoff_base=1,
-                                            timeout_seconds=7200))
-        ticks = Ticks(sessions=sessions, who=who, runner=runner, config=TickConfig(
-            heartbeat_seconds=30, monitor_seconds=15, retention_days=30,
-            policy=recovery.Policy(stale_seconds=90, backoff_base=1)))
-        service = Programs(sessions=sessions, runner=runner, generator=Forever(),  # type: ignore[arg-type]
-                           max_attempts=3)
+        runner = Runner(
+            sessions=sessions,
+            instance_id=who.id,
+            handler=Forever(),
+            config=RunnerConfig(concurrency=in_flight, backoff_base=1, timeout_seconds=7200),
+        )
+        ticks = Ticks(
+            sessions=sessions,
+            who=who,
+            runner=runner,
+            config=TickConfig(
+                heartbeat_seconds=30,
+                monitor_seconds=15,
+                retention_days=30,
+                policy=recovery.Policy(stale_seconds=90, backoff_base=1),
+            ),
+        )
+        service = Programs(
+            sessions=sessions,
+            runner=runner,
+            generator=Forever(),  # type: ignore[arg-type]
+            max_attempts=3,
+        )
         request = ProgramRequest.model_validate(REQUEST)
         await runner.start()
         await asyncio.to_thread(lambda: [service.submit(request, None) for _ in range(in_flight)])
@@ -138,8 +178,12 @@ async def _tick_statements(in_flight: int) -> dict[str, float]:
         monitor = counter.data_statements
         await runner.shutdown(0)
         engine.dispose()
-    return {"in_flight": in_flight, "heartbeat_statements": heartbeat,
-            "heartbeat_ms": heartbeat_ms, "monitor_statements": monitor}
+    return {
+        "in_flight": in_flight,
+        "heartbeat_statements": heartbeat,
+        "heartbeat_ms": heartbeat_ms,
+        "monitor_statements": monitor,
+    }
 
 
 def tick_statements(sizes: tuple[int, ...] = (10, 100, 1000)) -> list[dict[str, float]]:

@@ -10,8 +10,13 @@ from jobs import clock, instances, store
 from jobs.models import Job
 
 REQUEST: dict[str, Any] = {
-    "goal": "strength", "experience": "intermediate", "days_per_week": 3, "weeks": 4,
-    "session_minutes": 60, "equipment": ["barbell", "dumbbells"], "notes": "",
+    "goal": "strength",
+    "experience": "intermediate",
+    "days_per_week": 3,
+    "weeks": 4,
+    "session_minutes": 60,
+    "equipment": ["barbell", "dumbbells"],
+    "notes": "",
 }
 
 
@@ -20,16 +25,17 @@ def make_request(**overrides: Any) -> dict[str, Any]:
     return {**REQUEST, **overrides}
 
 
-def create(sessions: Sessions, *, max_attempts: int = 3, total: int = 5,
-           **request: Any) -> Job:
+def create(sessions: Sessions, *, max_attempts: int = 3, total: int = 5, **request: Any) -> Job:
     """A new pending job."""
     with sessions.write() as session:
-        return store.create(session, payload=make_request(**request), max_attempts=max_attempts,
-                            total_steps=total)
+        return store.create(
+            session, payload=make_request(**request), max_attempts=max_attempts, total_steps=total
+        )
 
 
-def running(sessions: Sessions, *, owner: str = "peer:1:abc",
-            heartbeat_age: float = 0, **kwargs: Any) -> store.Lease:
+def running(
+    sessions: Sessions, *, owner: str = "peer:1:abc", heartbeat_age: float = 0, **kwargs: Any
+) -> store.Lease:
     """A job claimed by `owner`, its heartbeat `heartbeat_age` seconds old."""
     job = create(sessions, **kwargs)
     clock.shift(timedelta(seconds=-heartbeat_age))  # claim in the past: an aged heartbeat
@@ -57,11 +63,25 @@ def load(sessions: Sessions, job_id: str) -> Job:
 # --- API test helpers -------------------------------------------------------------------------
 
 PROGEN_ENV = (
-    "DATABASE_URL", "HOST", "PORT", "HEARTBEAT_INTERVAL_SECONDS", "HEARTBEAT_STALE_SECONDS",
-    "MONITOR_INTERVAL_SECONDS", "JOB_CONCURRENCY", "JOB_MAX_ATTEMPTS",
-    "JOB_RETRY_BACKOFF_SECONDS", "JOB_TIMEOUT_SECONDS", "SHUTDOWN_GRACE_SECONDS", "GENERATOR",
-    "GENERATION_STEP_DELAY_SECONDS", "OPENAI_API_KEY", "OPENAI_BASE_URL", "OPENAI_MODEL",
-    "OPENAI_TIMEOUT_SECONDS", "API_TOKEN", "JOB_RETENTION_DAYS",
+    "DATABASE_URL",
+    "HOST",
+    "PORT",
+    "HEARTBEAT_INTERVAL_SECONDS",
+    "HEARTBEAT_STALE_SECONDS",
+    "MONITOR_INTERVAL_SECONDS",
+    "JOB_CONCURRENCY",
+    "JOB_MAX_ATTEMPTS",
+    "JOB_RETRY_BACKOFF_SECONDS",
+    "JOB_TIMEOUT_SECONDS",
+    "SHUTDOWN_GRACE_SECONDS",
+    "GENERATOR",
+    "GENERATION_STEP_DELAY_SECONDS",
+    "OPENAI_API_KEY",
+    "OPENAI_BASE_URL",
+    "OPENAI_MODEL",
+    "OPENAI_TIMEOUT_SECONDS",
+    "API_TOKEN",
+    "JOB_RETENTION_DAYS",
 )
 
 
@@ -70,9 +90,13 @@ def app_settings(db_url: str, **overrides: Any) -> Any:
     from settings import Settings
 
     values: dict[str, Any] = {
-        "database_url": db_url, "generator": "template", "heartbeat_interval_seconds": 1,
-        "heartbeat_stale_seconds": 3, "monitor_interval_seconds": 1,
-        "shutdown_grace_seconds": 0, "job_retry_backoff_seconds": 0,
+        "database_url": db_url,
+        "generator": "template",
+        "heartbeat_interval_seconds": 1,
+        "heartbeat_stale_seconds": 3,
+        "monitor_interval_seconds": 1,
+        "shutdown_grace_seconds": 0,
+        "job_retry_backoff_seconds": 0,
     }
     values.update(overrides)
     return Settings(_env_file=None, **values)  # type: ignore[call-arg]

@@ -28,8 +28,10 @@ logger = logging.getLogger(__name__)
 
 
 def _policy(settings: Settings) -> recovery.Policy:
-    return recovery.Policy(stale_seconds=settings.heartbeat_stale_seconds,
-                           backoff_base=settings.job_retry_backoff_seconds)
+    return recovery.Policy(
+        stale_seconds=settings.heartbeat_stale_seconds,
+        backoff_base=settings.job_retry_backoff_seconds,
+    )
 
 
 @asynccontextmanager
@@ -51,22 +53,35 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         logger.warning("startup sweep handed back %d orphaned job(s)", len(swept))
     generator = generators.choose(settings)
     runner = Runner(
-        sessions=sessions, instance_id=who.id, handler=generator,
-        config=RunnerConfig(concurrency=settings.job_concurrency,
-                            backoff_base=settings.job_retry_backoff_seconds,
-                            timeout_seconds=settings.job_timeout_seconds,
-                            write_retry_seconds=settings.heartbeat_stale_seconds),
+        sessions=sessions,
+        instance_id=who.id,
+        handler=generator,
+        config=RunnerConfig(
+            concurrency=settings.job_concurrency,
+            backoff_base=settings.job_retry_backoff_seconds,
+            timeout_seconds=settings.job_timeout_seconds,
+            write_retry_seconds=settings.heartbeat_stale_seconds,
+        ),
     )
     ticks = Ticks(
-        sessions=sessions, who=who, runner=runner,
-        config=TickConfig(heartbeat_seconds=settings.heartbeat_interval_seconds,
-                          monitor_seconds=settings.monitor_interval_seconds,
-                          policy=_policy(settings), retention_days=settings.job_retention_days),
+        sessions=sessions,
+        who=who,
+        runner=runner,
+        config=TickConfig(
+            heartbeat_seconds=settings.heartbeat_interval_seconds,
+            monitor_seconds=settings.monitor_interval_seconds,
+            policy=_policy(settings),
+            retention_days=settings.job_retention_days,
+        ),
     )
     app.state.sessions, app.state.who, app.state.ticks = sessions, who, ticks
     app.state.started_at = clock.utcnow()
-    app.state.programs = Programs(sessions=sessions, runner=runner, generator=generator,
-                                  max_attempts=settings.job_max_attempts)
+    app.state.programs = Programs(
+        sessions=sessions,
+        runner=runner,
+        generator=generator,
+        max_attempts=settings.job_max_attempts,
+    )
     ticks.start()
     await runner.start()
     logger.info("instance %s serving (generator %s)", who.id, generator.name)

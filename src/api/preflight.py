@@ -28,15 +28,19 @@ def checked_settings() -> Settings:
     try:
         engine = make_engine(settings.database_url)
     except Exception as error:  # a malformed URL or an unknown driver
-        _fail(f"DATABASE_URL: cannot use {redact_safely(settings.database_url)} "
-              f"({type(error).__name__}): give a SQLAlchemy URL such as sqlite:///./data/programs.db")
+        _fail(
+            f"DATABASE_URL: cannot use {redact_safely(settings.database_url)} "
+            f"({type(error).__name__}): give a SQLAlchemy URL such as sqlite:///./data/programs.db"
+        )
     try:
         with engine.connect() as connection:
             connection.execute(sa.text("SELECT 1"))
     except Exception as error:
         reason = describe_error(error, settings.database_url)
-        _fail(f"DATABASE_URL: cannot connect to {redact_safely(settings.database_url)} "
-              f"({reason}): check the URL and that the database is up")
+        _fail(
+            f"DATABASE_URL: cannot connect to {redact_safely(settings.database_url)} "
+            f"({reason}): check the URL and that the database is up"
+        )
     finally:
         engine.dispose()
     logging.basicConfig(level=logging.INFO, format=LOG_FORMAT)

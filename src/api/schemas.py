@@ -62,18 +62,31 @@ class JobOut(BaseModel):
         """Shape a job row for the API."""
         progress = None
         if job.total_steps:
-            progress = Progress(step=job.steps_done, total=job.total_steps,
-                                message=job.progress_message or "waiting to start")
+            progress = Progress(
+                step=job.steps_done,
+                total=job.total_steps,
+                message=job.progress_message or "waiting to start",
+            )
         return cls(
-            id=job.id, status=JobStatus(job.status),
+            id=job.id,
+            status=JobStatus(job.status),
             request=ProgramRequest.model_construct(**job.request),
             result=Program.model_validate(job.result) if job.result else None,
-            error=job.error, attempts=job.attempts, max_attempts=job.max_attempts,
-            progress=progress, created_at=job.created_at, updated_at=job.updated_at,
-            started_at=job.started_at, finished_at=job.finished_at,
-            heartbeat_at=job.heartbeat_at, next_attempt_at=job.next_attempt_at,
-            progress_at=job.progress_at, cancel_requested=job.cancel_requested, owner=job.owner,
-            usage=Usage(**job.usage) if job.usage else None, recoveries=job.recoveries,
+            error=job.error,
+            attempts=job.attempts,
+            max_attempts=job.max_attempts,
+            progress=progress,
+            created_at=job.created_at,
+            updated_at=job.updated_at,
+            started_at=job.started_at,
+            finished_at=job.finished_at,
+            heartbeat_at=job.heartbeat_at,
+            next_attempt_at=job.next_attempt_at,
+            progress_at=job.progress_at,
+            cancel_requested=job.cancel_requested,
+            owner=job.owner,
+            usage=Usage(**job.usage) if job.usage else None,
+            recoveries=job.recoveries,
             recovery_note=job.recovery_note,
         )
 
@@ -110,8 +123,14 @@ class EventOut(BaseModel):
     @classmethod
     def of(cls, event: JobEvent) -> EventOut:
         """Shape an event row for the API."""
-        return cls(at=event.at, from_status=event.from_status, to_status=event.to_status,
-                   attempt=event.attempt, reason=event.reason, message=event.message)
+        return cls(
+            at=event.at,
+            from_status=event.from_status,
+            to_status=event.to_status,
+            attempt=event.attempt,
+            reason=event.reason,
+            message=event.message,
+        )
 
 
 class JobCounts(BaseModel):

@@ -33,14 +33,17 @@ def make_engine(url: str, **kwargs: Any) -> sa.Engine:
         kwargs.setdefault("pool_pre_ping", True)  # survive a database restart
         if parsed.get_backend_name() == "postgresql":
             # An unreachable server fails in seconds, so health can say so in time.
-            kwargs.setdefault("connect_args", {
-                "connect_timeout": PG_CONNECT_TIMEOUT_SECONDS,
-                # A process frozen inside a transaction (SIGSTOP, a paused VM) would hold
-                # its row locks, and a peer's reclaim would wait on them: the server ends
-                # such a session, and no statement waits on a lock for long.
-                "options": f"-c idle_in_transaction_session_timeout={PG_IDLE_TX_TIMEOUT_MS}"
-                           f" -c lock_timeout={PG_LOCK_TIMEOUT_MS}",
-            })
+            kwargs.setdefault(
+                "connect_args",
+                {
+                    "connect_timeout": PG_CONNECT_TIMEOUT_SECONDS,
+                    # A process frozen inside a transaction (SIGSTOP, a paused VM) would hold
+                    # its row locks, and a peer's reclaim would wait on them: the server ends
+                    # such a session, and no statement waits on a lock for long.
+                    "options": f"-c idle_in_transaction_session_timeout={PG_IDLE_TX_TIMEOUT_MS}"
+                    f" -c lock_timeout={PG_LOCK_TIMEOUT_MS}",
+                },
+            )
         return sa.create_engine(url, **kwargs)
     _ensure_parent_dir(parsed.database)
     kwargs.setdefault("connect_args", {"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000})
@@ -112,7 +115,8 @@ class Sessions:
         # busy_timeout still arbitrates between processes.
         sqlite = engine.dialect.name == "sqlite"
         self._one_writer: AbstractContextManager[Any] = (
-            threading.RLock() if sqlite else nullcontext())
+            threading.RLock() if sqlite else nullcontext()
+        )
 
     def read(self) -> Session:
         """A session for queries (use as a context manager)."""

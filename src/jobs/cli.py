@@ -28,14 +28,21 @@ def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="cleanup_stuck_jobs.py",
         description="Find in_progress jobs whose worker is gone and hand them back "
-                    "(retry or fail, by the monitor's rule).",
+        "(retry or fail, by the monitor's rule).",
         epilog="Exit status: 0 done or nothing found, 1 error, 3 stuck jobs found with --dry-run.",
     )
     parser.add_argument("--dry-run", action="store_true", help="list, change nothing")
-    parser.add_argument("--older-than", type=float, metavar="SECONDS",
-                        help="stale threshold instead of HEARTBEAT_STALE_SECONDS")
-    parser.add_argument("--all", action="store_true",
-                        help="treat every in_progress job as stuck (the server is known down)")
+    parser.add_argument(
+        "--older-than",
+        type=float,
+        metavar="SECONDS",
+        help="stale threshold instead of HEARTBEAT_STALE_SECONDS",
+    )
+    parser.add_argument(
+        "--all",
+        action="store_true",
+        help="treat every in_progress job as stuck (the server is known down)",
+    )
     parser.add_argument("--yes", action="store_true", help="do not ask before --all")
     parser.add_argument("--json", action="store_true", help="machine-readable output")
     return parser
@@ -44,11 +51,15 @@ def _parser() -> argparse.ArgumentParser:
 def _row(job: Job) -> dict[str, Any]:
     age = (clock.utcnow() - job.heartbeat_at).total_seconds() if job.heartbeat_at else None
     return {
-        "id": job.id, "status": job.status, "owner": job.owner, "attempts": job.attempts,
+        "id": job.id,
+        "status": job.status,
+        "owner": job.owner,
+        "attempts": job.attempts,
         "max_attempts": job.max_attempts,
         "heartbeat_at": job.heartbeat_at.isoformat() if job.heartbeat_at else None,
         "heartbeat_age_seconds": round(age, 1) if age is not None else None,
-        "step": job.steps_done, "total_steps": job.total_steps,
+        "step": job.steps_done,
+        "total_steps": job.total_steps,
     }
 
 
@@ -56,9 +67,11 @@ def _print_found(rows: list[dict[str, Any]]) -> None:
     print(f"Found {len(rows)} stuck job(s):")
     for row in rows:
         age = row["heartbeat_age_seconds"]
-        print(f"  {row['id']}  owner={row['owner']}  attempt {row['attempts']}/"
-              f"{row['max_attempts']}  step {row['step']}/{row['total_steps']}  "
-              f"heartbeat {'never' if age is None else f'{age:.0f} s ago'}")
+        print(
+            f"  {row['id']}  owner={row['owner']}  attempt {row['attempts']}/"
+            f"{row['max_attempts']}  step {row['step']}/{row['total_steps']}  "
+            f"heartbeat {'never' if age is None else f'{age:.0f} s ago'}"
+        )
 
 
 def _confirm(count: int) -> bool:
@@ -69,16 +82,24 @@ def _confirm(count: int) -> bool:
     return answer.strip().lower() in {"y", "yes"}
 
 
-def _reclaim(sessions: Sessions, settings: Settings, args: argparse.Namespace,
-             ids: list[str], who: instances.Me) -> list[Job]:
-    policy = recovery.Policy(stale_seconds=args.older_than or settings.heartbeat_stale_seconds,
-                             backoff_base=settings.job_retry_backoff_seconds)
+def _reclaim(
+    sessions: Sessions,
+    settings: Settings,
+    args: argparse.Namespace,
+    ids: list[str],
+    who: instances.Me,
+) -> list[Job]:
+    policy = recovery.Policy(
+        stale_seconds=args.older_than or settings.heartbeat_stale_seconds,
+        backoff_base=settings.job_retry_backoff_seconds,
+    )
     listed = Job.id.in_(ids)
     with sessions.write() as session:
         if args.all:
             return recovery.reclaim_all(session, policy=policy, where=listed, instance_id=who.id)
-        return recovery.sweep(session, who=who, policy=policy, where=listed,
-                              reason=Reason.MANUAL_CLEANUP)
+        return recovery.sweep(
+            session, who=who, policy=policy, where=listed, reason=Reason.MANUAL_CLEANUP
+        )
 
 
 def run(args: argparse.Namespace, settings: Settings) -> int:
@@ -91,8 +112,11 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
         with sessions.read() as session:
             clock.align(session)
             stale_seconds = args.older_than or settings.heartbeat_stale_seconds
-            where = sa.true() if args.all else recovery.stuck(session, who=who,
-                                                              stale_seconds=stale_seconds)
+            where = (
+                sa.true()
+                if args.all
+                else recovery.stuck(session, who=who, stale_seconds=stale_seconds)
+            )
             found = recovery.find_stuck(session, where=where)
         rows = [_row(job) for job in found]
         if not found or args.dry_run:
@@ -109,11 +133,19 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
 
 def _report(args: argparse.Namespace, rows: list[dict[str, Any]], done: list[Job]) -> None:
     if args.json:
-        print(json.dumps({
-            "dry_run": args.dry_run, "found": len(rows), "jobs": rows,
-            "handed_back": [{"id": job.id, "status": job.status, "error": job.error}
-                            for job in done],
-        }, indent=2))
+        print(
+            json.dumps(
+                {
+                    "dry_run": args.dry_run,
+                    "found": len(rows),
+                    "jobs": rows,
+                    "handed_back": [
+                        {"id": job.id, "status": job.status, "error": job.error} for job in done
+                    ],
+                },
+                indent=2,
+            )
+        )
         return
     if not rows:
         print(NONE_FOUND)
@@ -131,8 +163,10 @@ def main(argv: list[str] | None = None) -> int:
     """Entry point of cleanup_stuck_jobs.py."""
     args = _parser().parse_args(argv)
     if args.older_than is not None and args.older_than <= 0:
-        print("cleanup_stuck_jobs.py: --older-than must be a positive number of seconds",
-              file=sys.stderr)
+        print(
+            "cleanup_stuck_jobs.py: --older-than must be a positive number of seconds",
+            file=sys.stderr,
+        )
         return EXIT_ERROR
     try:
         settings = get_settings()

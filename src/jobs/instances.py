@@ -37,8 +37,9 @@ def me() -> Me:
 def register(session: Session, *, who: Me) -> None:
     """Insert this process's row."""
     now = clock.utcnow()
-    session.add(Instance(id=who.id, hostname=who.hostname, pid=who.pid, started_at=now,
-                         heartbeat_at=now))
+    session.add(
+        Instance(id=who.id, hostname=who.hostname, pid=who.pid, started_at=now, heartbeat_at=now)
+    )
 
 
 def touch(session: Session, *, instance_id: str) -> None:
@@ -59,8 +60,10 @@ def prune(session: Session, *, older_than: datetime) -> None:
     """Forget instances silent since `older_than` that no longer own a running job."""
     running_owners = sa.select(Job.owner).where(Job.status == JobStatus.IN_PROGRESS.value)
     session.execute(
-        sa.delete(Instance).where(Instance.heartbeat_at < older_than,
-                                  Instance.id.not_in(running_owners.where(Job.owner.is_not(None))))
+        sa.delete(Instance).where(
+            Instance.heartbeat_at < older_than,
+            Instance.id.not_in(running_owners.where(Job.owner.is_not(None))),
+        )
     )
 
 
@@ -73,8 +76,9 @@ def dead_owners(session: Session, *, who: Me) -> list[str]:
     """
     owners = (
         sa.select(Job.owner)
-        .where(Job.status == JobStatus.IN_PROGRESS.value, Job.owner.is_not(None),
-               Job.owner != who.id)
+        .where(
+            Job.status == JobStatus.IN_PROGRESS.value, Job.owner.is_not(None), Job.owner != who.id
+        )
         .distinct()
     )
     rows = session.scalars(sa.select(Instance).where(Instance.id.in_(owners)))

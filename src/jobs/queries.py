@@ -57,17 +57,23 @@ def _decode(cursor: str) -> tuple[datetime, str]:
         raise InvalidCursor("cursor is not one this service gave out") from error
 
 
-def page(session: Session, *, statuses: Sequence[JobStatus], limit: int,
-         cursor: str | None) -> tuple[list[Job], str | None]:
+def page(
+    session: Session, *, statuses: Sequence[JobStatus], limit: int, cursor: str | None
+) -> tuple[list[Job], str | None]:
     """Newest first, `limit` at a time; the cursor continues after the last job returned."""
-    query = (sa.select(Job).options(*WITHOUT_STEPS)
-             .order_by(Job.created_at.desc(), Job.id.desc()).limit(limit + 1))
+    query = (
+        sa.select(Job)
+        .options(*WITHOUT_STEPS)
+        .order_by(Job.created_at.desc(), Job.id.desc())
+        .limit(limit + 1)
+    )
     if statuses:
         query = query.where(Job.status.in_([status.value for status in statuses]))
     if cursor:
         created, job_id = _decode(cursor)
-        query = query.where(sa.or_(Job.created_at < created,
-                                   sa.and_(Job.created_at == created, Job.id < job_id)))
+        query = query.where(
+            sa.or_(Job.created_at < created, sa.and_(Job.created_at == created, Job.id < job_id))
+        )
     jobs = list(session.scalars(query))
     more = len(jobs) > limit
     jobs = jobs[:limit]

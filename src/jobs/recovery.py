@@ -23,8 +23,10 @@ RESTART_MESSAGE = "Job terminated - server was restarted while job was running"
 
 def stale_message(stale_seconds: float) -> str:
     """The error of a job whose worker went silent."""
-    return (f"Job terminated - its worker stopped sending heartbeats "
-            f"(none for over {stale_seconds:g} s)")
+    return (
+        f"Job terminated - its worker stopped sending heartbeats "
+        f"(none for over {stale_seconds:g} s)"
+    )
 
 
 def stale(stale_seconds: float) -> sa.ColumnElement[bool]:
@@ -56,9 +58,14 @@ class Policy:
     backoff_base: float
 
 
-def reclaim_dead_owners(session: Session, *, who: instances.Me, policy: Policy,
-                        where: sa.ColumnElement[bool] | None = None,
-                        reason: Reason = Reason.OWNER_DEAD) -> list[Job]:
+def reclaim_dead_owners(
+    session: Session,
+    *,
+    who: instances.Me,
+    policy: Policy,
+    where: sa.ColumnElement[bool] | None = None,
+    reason: Reason = Reason.OWNER_DEAD,
+) -> list[Job]:
     """Hand back the jobs of instances known to be dead (a restart)."""
     dead = instances.dead_owners(session, who=who)
     if not dead:
@@ -67,8 +74,9 @@ def reclaim_dead_owners(session: Session, *, who: instances.Me, policy: Policy,
     return store.reclaim(session, where=_both(owned_by(dead), where), why=why)
 
 
-def _both(condition: sa.ColumnElement[bool],
-          where: sa.ColumnElement[bool] | None) -> sa.ColumnElement[bool]:
+def _both(
+    condition: sa.ColumnElement[bool], where: sa.ColumnElement[bool] | None
+) -> sa.ColumnElement[bool]:
     return condition if where is None else sa.and_(condition, where)
 
 
@@ -78,28 +86,49 @@ def stuck(session: Session, *, who: instances.Me, stale_seconds: float) -> sa.Co
     return sa.or_(owned_by(dead), stale(stale_seconds)) if dead else stale(stale_seconds)
 
 
-def reclaim_stale(session: Session, *, policy: Policy, instance_id: str | None,
-                  where: sa.ColumnElement[bool] | None = None,
-                  reason: Reason = Reason.OWNER_DEAD) -> list[Job]:
+def reclaim_stale(
+    session: Session,
+    *,
+    policy: Policy,
+    instance_id: str | None,
+    where: sa.ColumnElement[bool] | None = None,
+    reason: Reason = Reason.OWNER_DEAD,
+) -> list[Job]:
     """Hand back jobs whose heartbeat is stale, in one compare-and-set statement."""
     condition = _both(stale(policy.stale_seconds), where)
-    why = store.Reclaim(reason, stale_message(policy.stale_seconds),
-                        "worker stopped responding", policy.backoff_base, instance_id)
+    why = store.Reclaim(
+        reason,
+        stale_message(policy.stale_seconds),
+        "worker stopped responding",
+        policy.backoff_base,
+        instance_id,
+    )
     return store.reclaim(session, where=condition, why=why)
 
 
-def sweep(session: Session, *, who: instances.Me, policy: Policy,
-          where: sa.ColumnElement[bool] | None = None,
-          reason: Reason = Reason.OWNER_DEAD) -> list[Job]:
+def sweep(
+    session: Session,
+    *,
+    who: instances.Me,
+    policy: Policy,
+    where: sa.ColumnElement[bool] | None = None,
+    reason: Reason = Reason.OWNER_DEAD,
+) -> list[Job]:
     """Everything lost: dead owners first (their words say 'restart'), then stale heartbeats."""
-    return (reclaim_dead_owners(session, who=who, policy=policy, where=where, reason=reason)
-            + reclaim_stale(session, policy=policy, instance_id=who.id, where=where,
-                            reason=reason))
+    return reclaim_dead_owners(
+        session, who=who, policy=policy, where=where, reason=reason
+    ) + reclaim_stale(session, policy=policy, instance_id=who.id, where=where, reason=reason)
 
 
-def reclaim_all(session: Session, *, policy: Policy, where: sa.ColumnElement[bool],
-                instance_id: str | None) -> list[Job]:
+def reclaim_all(
+    session: Session, *, policy: Policy, where: sa.ColumnElement[bool], instance_id: str | None
+) -> list[Job]:
     """Hand back in_progress jobs whatever their heartbeat (the server is known to be down)."""
-    why = store.Reclaim(Reason.MANUAL_CLEANUP, RESTART_MESSAGE, "cleaned up by hand",
-                        policy.backoff_base, instance_id)
+    why = store.Reclaim(
+        Reason.MANUAL_CLEANUP,
+        RESTART_MESSAGE,
+        "cleaned up by hand",
+        policy.backoff_base,
+        instance_id,
+    )
     return store.reclaim(session, where=where, why=why)

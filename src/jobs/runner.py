@@ -63,8 +63,9 @@ class Runner:
         config: concurrency, backoff and timeout.
     """
 
-    def __init__(self, *, sessions: Sessions, instance_id: str,
-                 handler: StepHandler, config: RunnerConfig) -> None:
+    def __init__(
+        self, *, sessions: Sessions, instance_id: str, handler: StepHandler, config: RunnerConfig
+    ) -> None:
         self._sessions = sessions
         self._instance_id = instance_id
         self._handler = handler
@@ -113,8 +114,11 @@ class Runner:
             except sa.exc.DBAPIError as error:
                 if time.monotonic() + delay > deadline:
                     raise
-                logger.warning("database write failed (%s); retrying in %.1f s",
-                               type(error.orig).__name__, delay)
+                logger.warning(
+                    "database write failed (%s); retrying in %.1f s",
+                    type(error.orig).__name__,
+                    delay,
+                )
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, MAX_WRITE_RETRY_SECONDS)
 
@@ -156,13 +160,19 @@ class Runner:
         except LeaseLost:
             outcome = "lease_lost"
             metrics.LEASES_LOST.inc()
-            logger.warning("job %s: lease lost; stopped and discarded its work", job.id,
-                           extra={"job_id": job.id, "attempt": lease.attempt})
+            logger.warning(
+                "job %s: lease lost; stopped and discarded its work",
+                job.id,
+                extra={"job_id": job.id, "attempt": lease.attempt},
+            )
         except sa.exc.SQLAlchemyError:
             outcome = "database_error"
-            logger.exception("job %s: cannot write to the database; stopped, and its heartbeat "
-                             "lapses so the monitor hands it back", job.id,
-                             extra={"job_id": job.id, "attempt": lease.attempt})
+            logger.exception(
+                "job %s: cannot write to the database; stopped, and its heartbeat "
+                "lapses so the monitor hands it back",
+                job.id,
+                extra={"job_id": job.id, "attempt": lease.attempt},
+            )
         finally:
             metrics.ATTEMPT_SECONDS.labels(outcome).observe(time.monotonic() - started)
             self._running.pop(job.id, None)
@@ -176,8 +186,14 @@ class Runner:
         except asyncio.CancelledError:
             return await self._stopped(job, lease)
         except TimeoutError:
-            await self._fail(lease, Reason.TIMEOUT, retryable=True, error=(
-                f"Attempt {lease.attempt} timed out after {self._config.timeout_seconds:g} s"))
+            await self._fail(
+                lease,
+                Reason.TIMEOUT,
+                retryable=True,
+                error=(
+                    f"Attempt {lease.attempt} timed out after {self._config.timeout_seconds:g} s"
+                ),
+            )
             return "timeout"
         except PermanentStepError as error:
             await self._fail(lease, Reason.PERMANENT_ERROR, retryable=False, error=str(error))
@@ -188,10 +204,17 @@ class Runner:
         except (LeaseLost, sa.exc.SQLAlchemyError):
             raise  # not the step's fault: no failure to record
         except Exception as error:
-            logger.exception("job %s: unexpected error in a step", job.id,
-                             extra={"job_id": job.id, "attempt": lease.attempt})
-            await self._fail(lease, Reason.RETRYABLE_ERROR, retryable=True,
-                             error=f"Unexpected error during generation ({type(error).__name__})")
+            logger.exception(
+                "job %s: unexpected error in a step",
+                job.id,
+                extra={"job_id": job.id, "attempt": lease.attempt},
+            )
+            await self._fail(
+                lease,
+                Reason.RETRYABLE_ERROR,
+                retryable=True,
+                error=f"Unexpected error during generation ({type(error).__name__})",
+            )
             return "retryable_error"
 
     async def _steps(self, job: Job, lease: store.Lease) -> None:
@@ -208,16 +231,35 @@ class Runner:
                 usage[kind] = usage.get(kind, 0) + count
                 metrics.TOKENS.labels(kind).inc(count)
             if index < total - 1:  # the last step is saved by `complete`, in one write
-                await self._write(store.checkpoint, lease=lease, steps=done, total=total,
-                               message=message, usage=usage or None)
+                await self._write(
+                    store.checkpoint,
+                    lease=lease,
+                    steps=done,
+                    total=total,
+                    message=message,
+                    usage=usage or None,
+                )
         result = self._handler.result(payload, done)
-        await self._write(store.complete, lease=lease, result=result, usage=usage or None,
-                       steps=done, message=message)
+        await self._write(
+            store.complete,
+            lease=lease,
+            result=result,
+            usage=usage or None,
+            steps=done,
+            message=message,
+        )
 
-    async def _fail(self, lease: store.Lease, reason: Reason, *, retryable: bool,
-                    error: str) -> None:
-        await self._write(store.fail_attempt, lease=lease, error=error, reason=reason,
-                       retryable=retryable, backoff_base=self._config.backoff_base)
+    async def _fail(
+        self, lease: store.Lease, reason: Reason, *, retryable: bool, error: str
+    ) -> None:
+        await self._write(
+            store.fail_attempt,
+            lease=lease,
+            error=error,
+            reason=reason,
+            retryable=retryable,
+            backoff_base=self._config.backoff_base,
+        )
 
     async def _stopped(self, job: Job, lease: store.Lease) -> str:
         """The task was cancelled: say why in the row, unless shutdown hands it back."""
@@ -249,7 +291,8 @@ class Runner:
         if self._loop is None or job_id not in self._running:
             return None
         handoff: concurrent.futures.Future[concurrent.futures.Future[None] | None] = (
-            asyncio.run_coroutine_threadsafe(self._stop_async(job_id), self._loop))
+            asyncio.run_coroutine_threadsafe(self._stop_async(job_id), self._loop)
+        )
         return handoff.result(timeout=5)
 
     async def _stop_async(self, job_id: str) -> concurrent.futures.Future[None] | None:
@@ -289,5 +332,6 @@ class Runner:
         await asyncio.gather(*(running.task for running in leftover), return_exceptions=True)
         if not leftover:
             return []
-        return await self._db(store.hand_back, owner=self._instance_id,
-                              leases=[running.lease for running in leftover])
+        return await self._db(
+            store.hand_back, owner=self._instance_id, leases=[running.lease for running in leftover]
+        )

@@ -43,8 +43,9 @@ class Ticks:
         config: intervals and thresholds.
     """
 
-    def __init__(self, *, sessions: Sessions, who: instances.Me, runner: Runner,
-                 config: TickConfig) -> None:
+    def __init__(
+        self, *, sessions: Sessions, who: instances.Me, runner: Runner, config: TickConfig
+    ) -> None:
         self._sessions = sessions
         self._who = who
         self._runner = runner
@@ -67,8 +68,15 @@ class Ticks:
 
     def _add(self, tick: Callable[[], Awaitable[None]], name: str, seconds: float) -> None:
         self._scheduler.add_job(
-            tick, "interval", seconds=seconds, id=name, name=name, replace_existing=True,
-            max_instances=1, coalesce=True, misfire_grace_time=None,
+            tick,
+            "interval",
+            seconds=seconds,
+            id=name,
+            name=name,
+            replace_existing=True,
+            max_instances=1,
+            coalesce=True,
+            misfire_grace_time=None,
         )
 
     async def stop(self) -> None:

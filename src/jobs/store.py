@@ -29,8 +29,9 @@ from jobs.status import JobStatus, Reason
 logger = logging.getLogger(__name__)
 
 PENDING, IN_PROGRESS = JobStatus.PENDING.value, JobStatus.IN_PROGRESS.value
-COMPLETED, FAILED, CANCELLED = (s.value for s in (JobStatus.COMPLETED, JobStatus.FAILED,
-                                                  JobStatus.CANCELLED))
+COMPLETED, FAILED, CANCELLED = (
+    s.value for s in (JobStatus.COMPLETED, JobStatus.FAILED, JobStatus.CANCELLED)
+)
 MAX_BACKOFF_SECONDS = 3600  # an hour: longer waits help nobody
 NO_SYNC = {"synchronize_session": False}  # rows come back through RETURNING
 
@@ -72,8 +73,15 @@ def _leases_match(leases: Iterable[Lease]) -> sa.ColumnElement[bool]:
     return sa.tuple_(Job.id, Job.attempts).in_(pairs)
 
 
-def _event(job: Job, *, from_status: str | None, reason: Reason, message: str = "",
-           instance_id: str | None = None, now: datetime) -> dict[str, Any]:
+def _event(
+    job: Job,
+    *,
+    from_status: str | None,
+    reason: Reason,
+    message: str = "",
+    instance_id: str | None = None,
+    now: datetime,
+) -> dict[str, Any]:
     return {
         "job_id": job.id,
         "at": now,
@@ -91,8 +99,12 @@ def _record(session: Session, events: list[dict[str, Any]]) -> None:
         session.execute(sa.insert(JobEvent), events)
     for event in events:
         logger.info(
-            "job %s %s -> %s (%s)", event["job_id"], event["from_status"], event["to_status"],
-            event["reason"], extra={"job_id": event["job_id"], "attempt": event["attempt"]},
+            "job %s %s -> %s (%s)",
+            event["job_id"],
+            event["from_status"],
+            event["to_status"],
+            event["reason"],
+            extra={"job_id": event["job_id"], "attempt": event["attempt"]},
         )
 
 
@@ -106,28 +118,44 @@ def _update(session: Session, *where: sa.ColumnElement[bool], **values: Any) -> 
 def _update_ids(session: Session, *where: sa.ColumnElement[bool], **values: Any) -> list[str]:
     """Like `_update`, for hot paths that need only to know which rows matched."""
     statement = (
-        sa.update(Job).where(*where).values(**values).returning(Job.id)
-        .execution_options(**NO_SYNC)
+        sa.update(Job).where(*where).values(**values).returning(Job.id).execution_options(**NO_SYNC)
     )
     return list(session.scalars(statement))
 
 
-def create(session: Session, *, payload: dict[str, Any], max_attempts: int,
-           total_steps: int | None = None, idempotency_key: str | None = None,
-           request_hash: str | None = None) -> Job:
+def create(
+    session: Session,
+    *,
+    payload: dict[str, Any],
+    max_attempts: int,
+    total_steps: int | None = None,
+    idempotency_key: str | None = None,
+    request_hash: str | None = None,
+) -> Job:
     """Insert a new pending job and its creation event."""
     now = clock.utcnow()
     job = Job(
-        id=str(uuid.uuid4()), status=PENDING, request=payload, attempts=0,
-        max_attempts=max_attempts, total_steps=total_steps, steps=[], steps_done=0,
+        id=str(uuid.uuid4()),
+        status=PENDING,
+        request=payload,
+        attempts=0,
+        max_attempts=max_attempts,
+        total_steps=total_steps,
+        steps=[],
+        steps_done=0,
         cancel_requested=False,
-        recoveries=0, idempotency_key=idempotency_key, request_hash=request_hash,
-        created_at=now, updated_at=now,
+        recoveries=0,
+        idempotency_key=idempotency_key,
+        request_hash=request_hash,
+        created_at=now,
+        updated_at=now,
     )
     session.add(job)
     session.flush()  # the INSERT comes first; a duplicate idempotency key fails here
-    _record(session, [_event(job, from_status=None, reason=Reason.CREATED,
-                             message="job created", now=now)])
+    _record(
+        session,
+        [_event(job, from_status=None, reason=Reason.CREATED, message="job created", now=now)],
+    )
     return job
 
 
@@ -136,26 +164,44 @@ def claim(session: Session, *, owner: str, limit: int) -> list[Job]:
     now = clock.utcnow()
     due = (
         sa.select(Job.id)
-        .where(Job.status == PENDING,
-               sa.or_(Job.next_attempt_at.is_(None), Job.next_attempt_at <= now))
+        .where(
+            Job.status == PENDING, sa.or_(Job.next_attempt_at.is_(None), Job.next_attempt_at <= now)
+        )
         .order_by(Job.created_at, Job.id)
         .limit(limit)
         .with_for_update(skip_locked=True)  # PostgreSQL; SQLite serialises writers instead
         # Materialised once: as a plain IN (subquery), PostgreSQL may re-run it per
         # row, and with SKIP LOCKED each run finds new rows, so LIMIT no longer holds.
-        .cte("due").prefix_with("MATERIALIZED")
+        .cte("due")
+        .prefix_with("MATERIALIZED")
     )
     jobs = _update(
-        session, Job.id.in_(sa.select(due.c.id)), Job.status == PENDING,
-        status=IN_PROGRESS, owner=owner, attempts=Job.attempts + 1, started_at=now,
-        heartbeat_at=now, next_attempt_at=None, updated_at=now,
+        session,
+        Job.id.in_(sa.select(due.c.id)),
+        Job.status == PENDING,
+        status=IN_PROGRESS,
+        owner=owner,
+        attempts=Job.attempts + 1,
+        started_at=now,
+        heartbeat_at=now,
+        next_attempt_at=None,
+        updated_at=now,
     )
     jobs.sort(key=lambda job: (job.created_at, job.id))  # RETURNING has no order
-    _record(session, [
-        _event(job, from_status=PENDING, reason=Reason.CLAIMED, instance_id=owner, now=now,
-               message=f"attempt {job.attempts} of {job.max_attempts} started")
-        for job in jobs
-    ])
+    _record(
+        session,
+        [
+            _event(
+                job,
+                from_status=PENDING,
+                reason=Reason.CLAIMED,
+                instance_id=owner,
+                now=now,
+                message=f"attempt {job.attempts} of {job.max_attempts} started",
+            )
+            for job in jobs
+        ],
+    )
     return jobs
 
 
@@ -178,27 +224,64 @@ def heartbeat(session: Session, *, owner: str, leases: Sequence[Lease]) -> dict[
     return {row.id: row.cancel_requested for row in session.execute(statement)}
 
 
-def checkpoint(session: Session, *, lease: Lease, steps: list[Any], total: int, message: str,
-               usage: dict[str, int] | None) -> None:
+def checkpoint(
+    session: Session,
+    *,
+    lease: Lease,
+    steps: list[Any],
+    total: int,
+    message: str,
+    usage: dict[str, int] | None,
+) -> None:
     """Save the finished steps and the progress; raise LeaseLost if the job was taken."""
     now = clock.utcnow()
-    if not _update_ids(session, *_fenced(lease), steps=steps, steps_done=len(steps),
-                       total_steps=total,
-                   progress_message=message, progress_at=now, heartbeat_at=now, usage=usage,
-                   updated_at=now):
+    if not _update_ids(
+        session,
+        *_fenced(lease),
+        steps=steps,
+        steps_done=len(steps),
+        total_steps=total,
+        progress_message=message,
+        progress_at=now,
+        heartbeat_at=now,
+        usage=usage,
+        updated_at=now,
+    ):
         raise LeaseLost(f"job {lease.job_id}: lease of attempt {lease.attempt} lost")
 
 
-def complete(session: Session, *, lease: Lease, result: dict[str, Any],
-             usage: dict[str, int] | None, steps: list[Any] | None = None,
-             message: str | None = None) -> Job:
+def complete(
+    session: Session,
+    *,
+    lease: Lease,
+    result: dict[str, Any],
+    usage: dict[str, int] | None,
+    steps: list[Any] | None = None,
+    message: str | None = None,
+) -> Job:
     """Finish the job with its result (and the last step's output, saved in the same
     write); a lost lease discards them."""
-    last_step = {} if steps is None else {
-        "steps": steps, "steps_done": len(steps), "progress_message": message,
-        "progress_at": clock.utcnow()}
-    return _finish(session, lease, Reason.COMPLETED, "completed", status=COMPLETED,
-                   result=result, usage=usage, error=None, **last_step)
+    last_step = (
+        {}
+        if steps is None
+        else {
+            "steps": steps,
+            "steps_done": len(steps),
+            "progress_message": message,
+            "progress_at": clock.utcnow(),
+        }
+    )
+    return _finish(
+        session,
+        lease,
+        Reason.COMPLETED,
+        "completed",
+        status=COMPLETED,
+        result=result,
+        usage=usage,
+        error=None,
+        **last_step,
+    )
 
 
 def acknowledge_cancel(session: Session, *, lease: Lease) -> Job:
@@ -206,35 +289,75 @@ def acknowledge_cancel(session: Session, *, lease: Lease) -> Job:
     return _finish(session, lease, Reason.CANCELLED, "cancelled on request", status=CANCELLED)
 
 
-def _finish(session: Session, lease: Lease, reason: Reason, message: str,
-            **values: Any) -> Job:
+def _finish(session: Session, lease: Lease, reason: Reason, message: str, **values: Any) -> Job:
     now = clock.utcnow()
-    jobs = _update(session, *_fenced(lease), owner=None, finished_at=now, heartbeat_at=None,
-                   updated_at=now, **values)
+    jobs = _update(
+        session,
+        *_fenced(lease),
+        owner=None,
+        finished_at=now,
+        heartbeat_at=None,
+        updated_at=now,
+        **values,
+    )
     if not jobs:
         raise LeaseLost(f"job {lease.job_id}: lease of attempt {lease.attempt} lost")
-    _record(session, [_event(jobs[0], from_status=IN_PROGRESS, reason=reason, message=message,
-                             instance_id=lease.owner, now=now)])
+    _record(
+        session,
+        [
+            _event(
+                jobs[0],
+                from_status=IN_PROGRESS,
+                reason=reason,
+                message=message,
+                instance_id=lease.owner,
+                now=now,
+            )
+        ],
+    )
     return jobs[0]
 
 
-def fail_attempt(session: Session, *, lease: Lease, error: str, reason: Reason,
-                 retryable: bool, backoff_base: float) -> Job:
+def fail_attempt(
+    session: Session,
+    *,
+    lease: Lease,
+    error: str,
+    reason: Reason,
+    retryable: bool,
+    backoff_base: float,
+) -> Job:
     """End a failed attempt: back to pending with backoff while attempts remain, else failed."""
     now = clock.utcnow()
     retry_at = now + timedelta(seconds=backoff_seconds(backoff_base, lease.attempt))
     will_retry = sa.and_(sa.literal(retryable), Job.max_attempts > Job.attempts)
     status = sa.case((Job.cancel_requested, CANCELLED), (will_retry, PENDING), else_=FAILED)
     jobs = _update(
-        session, *_fenced(lease), status=status, owner=None, error=error,
-        heartbeat_at=None, updated_at=now,
+        session,
+        *_fenced(lease),
+        status=status,
+        owner=None,
+        error=error,
+        heartbeat_at=None,
+        updated_at=now,
         next_attempt_at=sa.case((status == PENDING, retry_at), else_=None),
         finished_at=sa.case((status == PENDING, None), else_=now),
     )
     if not jobs:
         raise LeaseLost(f"job {lease.job_id}: lease of attempt {lease.attempt} lost")
-    _record(session, [_event(jobs[0], from_status=IN_PROGRESS, reason=reason, message=error,
-                             instance_id=lease.owner, now=now)])
+    _record(
+        session,
+        [
+            _event(
+                jobs[0],
+                from_status=IN_PROGRESS,
+                reason=reason,
+                message=error,
+                instance_id=lease.owner,
+                now=now,
+            )
+        ],
+    )
     return jobs[0]
 
 
@@ -244,31 +367,64 @@ def hand_back(session: Session, *, owner: str, leases: Sequence[Lease]) -> list[
         return []
     now = clock.utcnow()
     jobs = _update(
-        session, Job.owner == owner, Job.status == IN_PROGRESS, _leases_match(leases),
+        session,
+        Job.owner == owner,
+        Job.status == IN_PROGRESS,
+        _leases_match(leases),
         status=sa.case((Job.cancel_requested, CANCELLED), else_=PENDING),
         attempts=sa.case((Job.cancel_requested, Job.attempts), else_=Job.attempts - 1),
-        owner=None, heartbeat_at=None, next_attempt_at=None, updated_at=now,
+        owner=None,
+        heartbeat_at=None,
+        next_attempt_at=None,
+        updated_at=now,
         finished_at=sa.case((Job.cancel_requested, now), else_=None),
     )
-    _record(session, [
-        _event(job, from_status=IN_PROGRESS, reason=Reason.SHUTDOWN, instance_id=owner, now=now,
-               message="handed back by a graceful shutdown; the attempt does not count")
-        for job in jobs
-    ])
+    _record(
+        session,
+        [
+            _event(
+                job,
+                from_status=IN_PROGRESS,
+                reason=Reason.SHUTDOWN,
+                instance_id=owner,
+                now=now,
+                message="handed back by a graceful shutdown; the attempt does not count",
+            )
+            for job in jobs
+        ],
+    )
     return jobs
 
 
 def request_cancel(session: Session, *, job_id: str) -> Job:
     """Cancel a pending job at once, or flag a running one for its owner to stop."""
     now = clock.utcnow()
-    jobs = _update(session, Job.id == job_id, Job.status == PENDING, status=CANCELLED,
-                   finished_at=now, next_attempt_at=None, updated_at=now)
+    jobs = _update(
+        session,
+        Job.id == job_id,
+        Job.status == PENDING,
+        status=CANCELLED,
+        finished_at=now,
+        next_attempt_at=None,
+        updated_at=now,
+    )
     if jobs:
-        _record(session, [_event(jobs[0], from_status=PENDING, reason=Reason.CANCELLED,
-                                 message="cancelled on request", now=now)])
+        _record(
+            session,
+            [
+                _event(
+                    jobs[0],
+                    from_status=PENDING,
+                    reason=Reason.CANCELLED,
+                    message="cancelled on request",
+                    now=now,
+                )
+            ],
+        )
         return jobs[0]
-    jobs = _update(session, Job.id == job_id, Job.status == IN_PROGRESS,
-                   cancel_requested=True, updated_at=now)
+    jobs = _update(
+        session, Job.id == job_id, Job.status == IN_PROGRESS, cancel_requested=True, updated_at=now
+    )
     if jobs:
         return jobs[0]
     raise _why_not(session, job_id, "cancel")
@@ -279,14 +435,30 @@ def retry(session: Session, *, job_id: str, extra_attempts: int) -> Job:
     now = clock.utcnow()
     for from_status in (FAILED, CANCELLED):
         jobs = _update(
-            session, Job.id == job_id, Job.status == from_status,
-            status=PENDING, max_attempts=Job.attempts + extra_attempts, cancel_requested=False,
-            result=None, finished_at=None, next_attempt_at=None, updated_at=now,
+            session,
+            Job.id == job_id,
+            Job.status == from_status,
+            status=PENDING,
+            max_attempts=Job.attempts + extra_attempts,
+            cancel_requested=False,
+            result=None,
+            finished_at=None,
+            next_attempt_at=None,
+            updated_at=now,
         )
         if jobs:
-            _record(session, [_event(
-                jobs[0], from_status=from_status, reason=Reason.MANUAL_RETRY, now=now,
-                message=f"retried by hand; up to {extra_attempts} more attempts")])
+            _record(
+                session,
+                [
+                    _event(
+                        jobs[0],
+                        from_status=from_status,
+                        reason=Reason.MANUAL_RETRY,
+                        now=now,
+                        message=f"retried by hand; up to {extra_attempts} more attempts",
+                    )
+                ],
+            )
             return jobs[0]
     raise _why_not(session, job_id, "retry")
 
@@ -317,21 +489,38 @@ def reclaim(session: Session, *, where: sa.ColumnElement[bool], why: Reclaim) ->
     it is left alone.
     """
     now = clock.utcnow()
-    status = sa.case((Job.cancel_requested, CANCELLED),
-                     (Job.max_attempts > Job.attempts, PENDING), else_=FAILED)
+    status = sa.case(
+        (Job.cancel_requested, CANCELLED), (Job.max_attempts > Job.attempts, PENDING), else_=FAILED
+    )
     jobs = _update(
-        session, Job.status == IN_PROGRESS, where, status=status, owner=None, error=why.error,
-        heartbeat_at=None, updated_at=now, recoveries=Job.recoveries + 1,
+        session,
+        Job.status == IN_PROGRESS,
+        where,
+        status=status,
+        owner=None,
+        error=why.error,
+        heartbeat_at=None,
+        updated_at=now,
+        recoveries=Job.recoveries + 1,
         finished_at=sa.case((status == PENDING, None), else_=now),
     )
     if not jobs:
         return []
     _schedule_retries(session, jobs, why, now)
-    _record(session, [
-        _event(job, from_status=IN_PROGRESS, reason=why.reason, message=why.error,
-               instance_id=why.instance_id, now=now)
-        for job in jobs
-    ])
+    _record(
+        session,
+        [
+            _event(
+                job,
+                from_status=IN_PROGRESS,
+                reason=why.reason,
+                message=why.error,
+                instance_id=why.instance_id,
+                now=now,
+            )
+            for job in jobs
+        ],
+    )
     return jobs
 
 
@@ -348,7 +537,8 @@ def _schedule_retries(session: Session, jobs: list[Job], why: Reclaim, now: date
         if job.status == PENDING:
             note += f"; resumes after step {done}, the last saved" if done else "; starts over"
             job.next_attempt_at = now + timedelta(
-                seconds=backoff_seconds(why.backoff_base, job.attempts))
+                seconds=backoff_seconds(why.backoff_base, job.attempts)
+            )
         job.recovery_note = note
     session.flush()
 

@@ -64,9 +64,12 @@ class Programs:
         try:
             with self.sessions.write() as session:
                 job = store.create(
-                    session, payload=payload, max_attempts=self.max_attempts,
+                    session,
+                    payload=payload,
+                    max_attempts=self.max_attempts,
                     total_steps=self.generator.total_steps(payload),
-                    idempotency_key=idempotency_key, request_hash=digest,
+                    idempotency_key=idempotency_key,
+                    request_hash=digest,
                 )
         except IntegrityError:
             # Two requests with one key raced; the other insert won.
@@ -89,8 +92,9 @@ class Programs:
         with self.sessions.read() as session:
             return queries.get(session, _checked(job_id))
 
-    def page(self, statuses: Sequence[JobStatus], limit: int,
-             cursor: str | None) -> tuple[list[Job], str | None]:
+    def page(
+        self, statuses: Sequence[JobStatus], limit: int, cursor: str | None
+    ) -> tuple[list[Job], str | None]:
         """Newest first, with a cursor to the next page."""
         with self.sessions.read() as session:
             return queries.page(session, statuses=statuses, limit=limit, cursor=cursor)

@@ -30,8 +30,14 @@ ROOT = Path(__file__).resolve().parents[2]
 PYTHON = ROOT / ".venv" / "bin" / "python"
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
-    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
     "--disable-dev-shm-usage",
 ]
 SCREENSHOTS = ROOT / "docs" / "screenshots"
@@ -98,8 +104,18 @@ def live_server(workdir: Path, **env_overrides: str) -> Iterator[LiveServer]:
         **env_overrides,
     )
     log_path = workdir / "server.log"
-    cmd = [str(PYTHON), "-m", "uvicorn", "api.main:app", "--app-dir", "src",
-           "--host", "127.0.0.1", "--port", str(port)]
+    cmd = [
+        str(PYTHON),
+        "-m",
+        "uvicorn",
+        "api.main:app",
+        "--app-dir",
+        "src",
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+    ]
     with log_path.open("wb") as log:
         proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
     server = LiveServer(f"http://127.0.0.1:{port}", proc, log_path, env_overrides.get("API_TOKEN"))

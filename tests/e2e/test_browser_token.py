@@ -14,8 +14,11 @@ pytestmark = pytest.mark.e2e
 def create_job(base_url: str, token: str) -> dict:
     body = {"goal": "endurance", "experience": "beginner", "days_per_week": 2, "weeks": 1}
     req = urllib.request.Request(
-        base_url + "/api/programs/generate", data=json.dumps(body).encode(), method="POST",
-        headers={"Content-Type": "application/json", "Authorization": f"Bearer {token}"})
+        base_url + "/api/programs/generate",
+        data=json.dumps(body).encode(),
+        method="POST",
+        headers={"Content-Type": "application/json", "Authorization": f"Bearer {token}"},
+    )
     with urllib.request.urlopen(req, timeout=5) as res:
         assert res.status == 202
         return json.load(res)
@@ -24,8 +27,12 @@ def create_job(base_url: str, token: str) -> dict:
 def test_page_asks_for_the_token_once_and_keeps_it(page: Page, token_server):
     job = create_job(token_server.url, "e2e-token")
     auth_headers: list[str | None] = []
-    page.on("request", lambda req: "/api/programs/" in req.url
-            and auth_headers.append(req.headers.get("authorization")))
+    page.on(
+        "request",
+        lambda req: (
+            "/api/programs/" in req.url and auth_headers.append(req.headers.get("authorization"))
+        ),
+    )
     page.goto(token_server.url + "/")
 
     dialog = page.get_by_role("dialog")

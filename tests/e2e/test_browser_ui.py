@@ -49,8 +49,11 @@ def top_screenshot(page: Page, path) -> None:
 def create_job(base_url: str, **fields) -> dict:
     body = {"goal": "endurance", "experience": "beginner", "days_per_week": 1, "weeks": 1, **fields}
     req = urllib.request.Request(
-        base_url + "/api/programs/generate", data=json.dumps(body).encode(), method="POST",
-        headers={"Content-Type": "application/json"})
+        base_url + "/api/programs/generate",
+        data=json.dumps(body).encode(),
+        method="POST",
+        headers={"Content-Type": "application/json"},
+    )
     with urllib.request.urlopen(req, timeout=5) as res:
         return json.load(res)
 
@@ -62,8 +65,14 @@ def server_job_ids(base_url: str) -> set[str]:
 
 def test_submit_shows_live_progress_then_the_program(page: Page, server, shots):
     open_app(page, server.url)
-    job = submit(page, goal="strength", experience="intermediate", days_per_week=3, weeks=10,
-                 notes="Sore left shoulder: no overhead pressing.")
+    job = submit(
+        page,
+        goal="strength",
+        experience="intermediate",
+        days_per_week=3,
+        weeks=10,
+        notes="Sore left shoulder: no overhead pressing.",
+    )
     r = row(page, job["id"])
     # Record every status/step the row shows, so the order can be checked afterwards.
     r.evaluate("""li => {
@@ -76,7 +85,9 @@ def test_submit_shows_live_progress_then_the_program(page: Page, server, shots):
     expect(r).to_have_attribute("data-status", "in_progress")
     page.wait_for_function(
         "id => Number(document.querySelector(`li.job[data-id='${id}']`).dataset.step) >= 2",
-        arg=job["id"], timeout=20_000)
+        arg=job["id"],
+        timeout=20_000,
+    )
     expect(r.locator(".live")).to_contain_text(re.compile(r"heartbeat \d+ s ago"))
     expect(r).to_contain_text("attempt 1 of")
     top_screenshot(page, shots / "running-job.png")
@@ -159,10 +170,18 @@ def _fake_completed(route: Route) -> None:
     job = route.fetch().json()
     exercise = {"name": f"Squat {XSS}", "sets": 3, "reps": "8-10", "rest_seconds": 90, "notes": XSS}
     session = {"day": 1, "name": f"Legs {XSS}", "duration_minutes": 45, "exercises": [exercise]}
-    job.update(status="completed", error=None, finished_at=job["updated_at"],
-               progress={"step": 2, "total": 2, "message": "done"},
-               result={"title": f"Title {XSS}", "summary": XSS, "generator": "template",
-                       "weeks": [{"week": 1, "focus": XSS, "sessions": [session]}]})
+    job.update(
+        status="completed",
+        error=None,
+        finished_at=job["updated_at"],
+        progress={"step": 2, "total": 2, "message": "done"},
+        result={
+            "title": f"Title {XSS}",
+            "summary": XSS,
+            "generator": "template",
+            "weeks": [{"week": 1, "focus": XSS, "sessions": [session]}],
+        },
+    )
     route.fulfill(status=200, json=job)
 
 
@@ -209,10 +228,18 @@ def test_health_panel_turns_red_and_recovers(page: Page, server, shots):
     expect(health).to_have_attribute("data-state", "ok")
 
     def degraded(route: Route) -> None:
-        route.fulfill(status=503, json={
-            "status": "degraded", "database": "error: disk I/O error", "scheduler": "running",
-            "monitor_last_run_at": None, "instance_id": "e2e", "version": "0.1.0",
-            "jobs": {"pending": 0, "in_progress": 0, "stale": 0}})
+        route.fulfill(
+            status=503,
+            json={
+                "status": "degraded",
+                "database": "error: disk I/O error",
+                "scheduler": "running",
+                "monitor_last_run_at": None,
+                "instance_id": "e2e",
+                "version": "0.1.0",
+                "jobs": {"pending": 0, "in_progress": 0, "stale": 0},
+            },
+        )
 
     page.route("**/api/health", degraded)
     expect(health).to_have_attribute("data-state", "degraded", timeout=12_000)
@@ -279,17 +306,34 @@ def test_recovered_jobs_say_so(page: Page, server):
                 job.update(recoveries=2, recovery_note=None)
         route.fulfill(status=200, json=listing)
 
-    events = [{"at": "2026-01-01T10:00:00Z", "from_status": None, "to_status": "pending",
-               "attempt": 0, "reason": "created", "message": ""},
-              {"at": "2026-01-01T10:01:00Z", "from_status": "in_progress", "to_status": "pending",
-               "attempt": 1, "reason": "owner_dead", "message": "heartbeat stale for 95 s"}]
+    events = [
+        {
+            "at": "2026-01-01T10:00:00Z",
+            "from_status": None,
+            "to_status": "pending",
+            "attempt": 0,
+            "reason": "created",
+            "message": "",
+        },
+        {
+            "at": "2026-01-01T10:01:00Z",
+            "from_status": "in_progress",
+            "to_status": "pending",
+            "attempt": 1,
+            "reason": "owner_dead",
+            "message": "heartbeat stale for 95 s",
+        },
+    ]
     page.route("**/api/programs/jobs?limit=20", recovered)
-    page.route(f"**/api/programs/jobs/{unnoted['id']}/events",
-               lambda route: route.fulfill(status=200, json=events))
+    page.route(
+        f"**/api/programs/jobs/{unnoted['id']}/events",
+        lambda route: route.fulfill(status=200, json=events),
+    )
     page.route(JOB_URL, lambda route: route.abort())  # keep the faked rows as they are
     open_app(page, server.url)
     expect(row(page, noted["id"]).locator(".recovery")).to_have_text(f"Recovered: {note}")
     explained = row(page, unnoted["id"]).locator(".recovery")
     expect(explained).to_contain_text(
-        "Recovered 2× after losing its worker; last time the server running it stopped")
+        "Recovered 2× after losing its worker; last time the server running it stopped"
+    )
     expect(explained).to_contain_text("heartbeat stale for 95 s")

@@ -27,8 +27,14 @@ FAST = {  # the documented variables, with short intervals for tests
     "GENERATOR": "template",
 }
 CLEARED = ("OPENAI_API_KEY", "OPENAI_BASE_URL", "API_TOKEN", "DATABASE_URL", "GENERATOR")
-REQUEST = {"goal": "hypertrophy", "experience": "intermediate", "days_per_week": 3,
-           "weeks": 8, "session_minutes": 45, "equipment": ["dumbbells", "barbell"]}
+REQUEST = {
+    "goal": "hypertrophy",
+    "experience": "intermediate",
+    "days_per_week": 3,
+    "weeks": 8,
+    "session_minutes": 45,
+    "equipment": ["dumbbells", "barbell"],
+}
 
 
 def free_port() -> int:
@@ -38,8 +44,9 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def wait_for(check: Callable[[], Any], *, timeout: float, interval: float = 0.05,
-             what: str = "condition") -> Any:
+def wait_for(
+    check: Callable[[], Any], *, timeout: float, interval: float = 0.05, what: str = "condition"
+) -> Any:
     """Poll `check` until it returns something truthy; fail after `timeout` seconds."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -53,8 +60,9 @@ def wait_for(check: Callable[[], Any], *, timeout: float, interval: float = 0.05
 class Server:
     """One progen process started with ./start_fastapi.sh."""
 
-    def __init__(self, db_url: str, log: Path, *, extra_args: tuple[str, ...] = (),
-                 **env: str) -> None:
+    def __init__(
+        self, db_url: str, log: Path, *, extra_args: tuple[str, ...] = (), **env: str
+    ) -> None:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.log = log
@@ -70,7 +78,10 @@ class Server:
         with self.log.open("ab") as out:
             self.proc = subprocess.Popen(
                 [str(ROOT / "start_fastapi.sh"), "--port", str(self.port), *self.extra_args],
-                cwd=ROOT, env=self.env, stdout=out, stderr=subprocess.STDOUT,
+                cwd=ROOT,
+                env=self.env,
+                stdout=out,
+                stderr=subprocess.STDOUT,
                 stdin=subprocess.DEVNULL,
             )
         wait_for(self.healthy, timeout=timeout, what=f"{self.url} healthy")

@@ -160,22 +160,32 @@ def test_an_outage_degrades_health_and_the_service_recovers_by_itself(server: Se
 
 
 def test_a_blip_shorter_than_the_stale_threshold_costs_no_attempt(tmp_path: Path, db_url):
-    server = Server(db_url, tmp_path / "blip.log", GENERATION_STEP_DELAY_SECONDS="0.5",
-                    HEARTBEAT_STALE_SECONDS="20", MONITOR_INTERVAL_SECONDS="1")
+    server = Server(
+        db_url,
+        tmp_path / "blip.log",
+        GENERATION_STEP_DELAY_SECONDS="0.5",
+        HEARTBEAT_STALE_SECONDS="20",
+        MONITOR_INTERVAL_SECONDS="1",
+    )
     try:
         server.start()
         job_ids = [server.submit(weeks=6) for _ in range(3)]
-        wait_for(lambda: server.job(job_ids[0])["progress"]["step"] >= 2, timeout=20,
-                 what="step 2")
+        wait_for(lambda: server.job(job_ids[0])["progress"]["step"] >= 2, timeout=20, what="step 2")
         try:
             _pg_ctl("stop", "-m", "fast")
             time.sleep(3)  # checkpoints fall due meanwhile: they must wait, not fail the job
         finally:
             _start_pg()
         jobs = wait_for(
-            lambda: (js := [server.job(j) for j in job_ids])
-            and all(j["status"] == "completed" for j in js) and js,
-            timeout=60, interval=0.25, what="every job completed")
+            lambda: (
+                (js := [server.job(j) for j in job_ids])
+                and all(j["status"] == "completed" for j in js)
+                and js
+            ),
+            timeout=60,
+            interval=0.25,
+            what="every job completed",
+        )
         for job in jobs:
             reasons = [event["reason"] for event in server.events(job["id"])]
             assert reasons == ["created", "claimed", "completed"], reasons

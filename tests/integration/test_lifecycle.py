@@ -66,8 +66,9 @@ def test_kill9_then_restart_hands_back_at_once_and_resumes(make_server):
     second = make_server()
     second.start()
     healthy_at = time.monotonic()
-    handed_back = wait_for(lambda: second.job(job_id)["attempts"] == 2, timeout=5,
-                           what="second attempt")
+    handed_back = wait_for(
+        lambda: second.job(job_id)["attempts"] == 2, timeout=5, what="second attempt"
+    )
     reclaim_seconds = time.monotonic() - healthy_at
     job, seen = _follow(second, job_id, timeout=30)
 
@@ -77,8 +78,7 @@ def test_kill9_then_restart_hands_back_at_once_and_resumes(make_server):
     assert job["recoveries"] == 1 and f"after step {saved}" in job["recovery_note"]
     reasons = [event["reason"] for event in second.events(job_id)]
     assert reasons == ["created", "claimed", "owner_dead", "claimed", "completed"]
-    record("kill9_restart", reclaim_after_healthy_seconds=reclaim_seconds,
-           saved_step=saved)
+    record("kill9_restart", reclaim_after_healthy_seconds=reclaim_seconds, saved_step=saved)
 
 
 def test_kill9_with_one_attempt_fails_with_the_restart_message(make_server):
@@ -89,8 +89,9 @@ def test_kill9_with_one_attempt_fails_with_the_restart_message(make_server):
     first.kill()
     second = make_server(JOB_MAX_ATTEMPTS="1")
     second.start()
-    job = wait_for(lambda: (j := second.job(job_id))["status"] == "failed" and j, timeout=3,
-                   what="failed")
+    job = wait_for(
+        lambda: (j := second.job(job_id))["status"] == "failed" and j, timeout=3, what="failed"
+    )
     assert job["error"] == RESTART_MESSAGE
     assert job["attempts"] == 1 and job["finished_at"] is not None
 
@@ -163,10 +164,12 @@ def test_two_workers_share_one_database_and_finish_each_job_once(make_server):
         assert [e["reason"] for e in server.events(job_id)].count("completed") == 1
     engine = sa.create_engine(server.env["DATABASE_URL"])
     with engine.connect() as conn:
-        claimers = conn.execute(sa.text(
-            "SELECT DISTINCT instance_id FROM job_events WHERE reason = 'claimed'")).scalars()
-        live = conn.execute(sa.text(
-            "SELECT COUNT(*) FROM instances WHERE stopped_at IS NULL")).scalar_one()
+        claimers = conn.execute(
+            sa.text("SELECT DISTINCT instance_id FROM job_events WHERE reason = 'claimed'")
+        ).scalars()
+        live = conn.execute(
+            sa.text("SELECT COUNT(*) FROM instances WHERE stopped_at IS NULL")
+        ).scalar_one()
         claimers = set(claimers)
     engine.dispose()
     assert live == 2 and len(claimers) == 2  # two instances, and both took work
@@ -181,8 +184,11 @@ def test_reload_hands_back_the_job_and_the_new_worker_resumes_it(make_server, tm
     job_id = server.submit(weeks=12)
     _wait_step(server, job_id, 2)
     (watched / "touched.py").write_text("# a code change\n")
-    wait_for(lambda: "shutdown" in [e["reason"] for e in server.events(job_id)], timeout=20,
-             what="the reload's hand-back")
+    wait_for(
+        lambda: "shutdown" in [e["reason"] for e in server.events(job_id)],
+        timeout=20,
+        what="the reload's hand-back",
+    )
     job, seen = _follow(server, job_id, timeout=40)
     assert job["status"] == "completed" and job["attempts"] == 1  # the reload used no attempt
     assert seen == sorted(seen)

@@ -16,8 +16,11 @@ MISSED_MONITOR_RUNS = 3  # the contract: degraded after three monitor intervals 
 
 
 @router.head("/health", include_in_schema=False)
-@router.get("/health", response_model=HealthOut,
-            responses={503: {"model": HealthOut, "description": "Degraded"}})
+@router.get(
+    "/health",
+    response_model=HealthOut,
+    responses={503: {"model": HealthOut, "description": "Degraded"}},
+)
 def health(request: Request, response: Response) -> HealthOut:
     """200 when healthy; 503 `degraded` when the database, scheduler or monitor is not,
     or when this instance's heartbeats fail (it then takes no new work)."""
@@ -26,8 +29,9 @@ def health(request: Request, response: Response) -> HealthOut:
     counts, database = JobCounts(pending=0, in_progress=0, stale=0), "ok"
     try:
         with state.sessions.read() as session:
-            counts = JobCounts(**queries.counts(session,
-                                                stale_seconds=settings.heartbeat_stale_seconds))
+            counts = JobCounts(
+                **queries.counts(session, stale_seconds=settings.heartbeat_stale_seconds)
+            )
     except Exception as error:
         database = f"error: {describe_error(error, settings.database_url)}"
     ticks = state.ticks
@@ -35,12 +39,17 @@ def health(request: Request, response: Response) -> HealthOut:
     started = state.started_at
     since = last_run or started
     overdue = clock.utcnow() - since > timedelta(
-        seconds=MISSED_MONITOR_RUNS * settings.monitor_interval_seconds)
+        seconds=MISSED_MONITOR_RUNS * settings.monitor_interval_seconds
+    )
     claiming = state.programs.runner.claiming
     healthy = database == "ok" and ticks.running and not overdue and claiming
     response.status_code = 200 if healthy else 503
     return HealthOut(
-        status="ok" if healthy else "degraded", database=database,
-        scheduler="running" if ticks.running else "stopped", monitor_last_run_at=last_run,
-        instance_id=state.who.id, jobs=counts, version=VERSION,
+        status="ok" if healthy else "degraded",
+        database=database,
+        scheduler="running" if ticks.running else "stopped",
+        monitor_last_run_at=last_run,
+        instance_id=state.who.id,
+        jobs=counts,
+        version=VERSION,
     )

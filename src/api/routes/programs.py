@@ -11,12 +11,18 @@ from api.schemas import ErrorOut, EventOut, JobOut, JobPage, retry_after
 from jobs.status import JobStatus
 from programs.schemas import ProgramRequest
 
-router = APIRouter(prefix="/api/programs", tags=["programs"], dependencies=[TokenCheck],
-                   responses={401: {"model": ErrorOut, "description": "API_TOKEN required"}})
+router = APIRouter(
+    prefix="/api/programs",
+    tags=["programs"],
+    dependencies=[TokenCheck],
+    responses={401: {"model": ErrorOut, "description": "API_TOKEN required"}},
+)
 NOT_FOUND = {404: {"model": ErrorOut, "description": "No job has this id"}}
 CONFLICT = {409: {"model": ErrorOut, "description": "The job's status does not allow this"}}
-BODY = {400: {"model": ErrorOut, "description": "Undecodable body"},
-        413: {"model": ErrorOut, "description": "Body over 64 KiB"}}
+BODY = {
+    400: {"model": ErrorOut, "description": "Undecodable body"},
+    413: {"model": ErrorOut, "description": "Body over 64 KiB"},
+}
 
 
 def _located(job: JobOut, response: Response) -> JobOut:
@@ -24,12 +30,20 @@ def _located(job: JobOut, response: Response) -> JobOut:
     return job
 
 
-@router.post("/generate", status_code=status.HTTP_202_ACCEPTED, response_model=JobOut,
-             responses={200: {"model": JobOut, "description": "Replay of an Idempotency-Key"},
-                        409: {"model": ErrorOut, "description": "Key reused with another body"},
-                        **BODY})
+@router.post(
+    "/generate",
+    status_code=status.HTTP_202_ACCEPTED,
+    response_model=JobOut,
+    responses={
+        200: {"model": JobOut, "description": "Replay of an Idempotency-Key"},
+        409: {"model": ErrorOut, "description": "Key reused with another body"},
+        **BODY,
+    },
+)
 def generate(
-    body: ProgramRequest, programs: ProgramsDep, response: Response,
+    body: ProgramRequest,
+    programs: ProgramsDep,
+    response: Response,
     idempotency_key: Annotated[str | None, Header(min_length=1, max_length=255)] = None,
 ) -> JobOut:
     """Queue a program; poll the job at `Location` until it is terminal."""
@@ -60,15 +74,23 @@ def list_jobs(
     return JobPage(items=[JobOut.of(job) for job in jobs], next_cursor=next_cursor)
 
 
-@router.post("/jobs/{job_id}/retry", status_code=status.HTTP_202_ACCEPTED,
-             response_model=JobOut, responses={**NOT_FOUND, **CONFLICT})
+@router.post(
+    "/jobs/{job_id}/retry",
+    status_code=status.HTTP_202_ACCEPTED,
+    response_model=JobOut,
+    responses={**NOT_FOUND, **CONFLICT},
+)
 def retry_job(job_id: str, programs: ProgramsDep) -> JobOut:
     """Run a failed or cancelled job again, with JOB_MAX_ATTEMPTS more attempts."""
     return JobOut.of(programs.retry(job_id))
 
 
-@router.post("/jobs/{job_id}/cancel", status_code=status.HTTP_202_ACCEPTED,
-             response_model=JobOut, responses={**NOT_FOUND, **CONFLICT})
+@router.post(
+    "/jobs/{job_id}/cancel",
+    status_code=status.HTTP_202_ACCEPTED,
+    response_model=JobOut,
+    responses={**NOT_FOUND, **CONFLICT},
+)
 def cancel_job(job_id: str, programs: ProgramsDep) -> JobOut:
     """Cancel a pending or running job."""
     return JobOut.of(programs.cancel(job_id))

@@ -24,16 +24,22 @@ TOTAL = 4
 class Counting:
     """Four steps; records which indices ran; can fail or stall at one index."""
 
-    def __init__(self, *, fail_at: int | None = None, error: Exception | None = None,
-                 stall_at: int | None = None) -> None:
+    def __init__(
+        self,
+        *,
+        fail_at: int | None = None,
+        error: Exception | None = None,
+        stall_at: int | None = None,
+    ) -> None:
         self.calls: list[int] = []
         self.fail_at, self.error, self.stall_at = fail_at, error, stall_at
 
     def total_steps(self, payload: dict[str, Any]) -> int:
         return TOTAL
 
-    async def run_step(self, payload: dict[str, Any], index: int,
-                       done: list[dict[str, Any]]) -> StepResult:
+    async def run_step(
+        self, payload: dict[str, Any], index: int, done: list[dict[str, Any]]
+    ) -> StepResult:
         self.calls.append(index)
         assert len(done) == index  # it sees exactly the steps before it
         if index == self.stall_at:
@@ -83,8 +89,14 @@ async def test_a_job_runs_every_step_and_completes_with_usage(sessions):
 async def test_a_new_attempt_resumes_after_the_last_saved_step(sessions):
     lease = factories.running(sessions, owner="dead", total=TOTAL)
     with sessions.write() as session:
-        store.checkpoint(session, lease=lease, steps=[{"index": 0}, {"index": 1}], total=TOTAL,
-                         message="step 2 done", usage={"total_tokens": 20})
+        store.checkpoint(
+            session,
+            lease=lease,
+            steps=[{"index": 0}, {"index": 1}],
+            total=TOTAL,
+            message="step 2 done",
+            usage={"total_tokens": 20},
+        )
         store.hand_back(session, owner="dead", leases=[lease])
     handler = Counting()
     runner = _runner(sessions, handler)
@@ -95,13 +107,17 @@ async def test_a_new_attempt_resumes_after_the_last_saved_step(sessions):
     assert done.result == {"steps": [0, 1, 2, 3]} and done.usage == {"total_tokens": 40}
 
 
-@pytest.mark.parametrize(("error", "reason", "attempts", "calls"), [
-    (PermanentStepError("OpenAI rejected the API key"), "permanent_error", 1, [0, 1]),
-    (RetryableStepError("rate limited"), "retryable_error", 3, [0, 1, 1, 1]),
-    (ValueError("bug"), "retryable_error", 3, [0, 1, 1, 1]),
-])
+@pytest.mark.parametrize(
+    ("error", "reason", "attempts", "calls"),
+    [
+        (PermanentStepError("OpenAI rejected the API key"), "permanent_error", 1, [0, 1]),
+        (RetryableStepError("rate limited"), "retryable_error", 3, [0, 1, 1, 1]),
+        (ValueError("bug"), "retryable_error", 3, [0, 1, 1, 1]),
+    ],
+)
 async def test_step_errors_fail_at_once_or_retry_until_attempts_run_out(
-        sessions, error, reason, attempts, calls):
+    sessions, error, reason, attempts, calls
+):
     job = factories.create(sessions, total=TOTAL, max_attempts=3)
     handler = Counting(fail_at=1, error=error)
     runner = _runner(sessions, handler)
@@ -110,9 +126,11 @@ async def test_step_errors_fail_at_once_or_retry_until_attempts_run_out(
     await runner.shutdown(1)
     assert (failed.attempts, handler.calls) == (attempts, calls)  # step 0 is never redone
     assert _reasons(sessions, job.id)[-1] == reason
-    assert failed.error == (str(error) if reason == "permanent_error" or
-                            not isinstance(error, ValueError)
-                            else "Unexpected error during generation (ValueError)")
+    assert failed.error == (
+        str(error)
+        if reason == "permanent_error" or not isinstance(error, ValueError)
+        else "Unexpected error during generation (ValueError)"
+    )
 
 
 async def test_an_attempt_over_the_timeout_is_stopped_and_retried(sessions):
@@ -144,9 +162,17 @@ async def test_a_lost_lease_stops_the_attempt_and_discards_its_work(sessions):
     handler = Counting(stall_at=1)
     runner = _runner(sessions, handler, owner="slow")
     who = instances.Me("slow", "host", 1)
-    ticks = Ticks(sessions=sessions, who=who, runner=runner, config=TickConfig(
-        heartbeat_seconds=1, monitor_seconds=1, retention_days=30,
-        policy=recovery.Policy(stale_seconds=3, backoff_base=0)))
+    ticks = Ticks(
+        sessions=sessions,
+        who=who,
+        runner=runner,
+        config=TickConfig(
+            heartbeat_seconds=1,
+            monitor_seconds=1,
+            retention_days=30,
+            policy=recovery.Policy(stale_seconds=3, backoff_base=0),
+        ),
+    )
     await runner.start()
     await _until(lambda: factories.load(sessions, job.id).steps)
     clock.shift(timedelta(seconds=10))  # the heartbeat is now stale for everyone else
@@ -176,9 +202,17 @@ async def test_failing_heartbeats_stop_claiming_then_drop_jobs_it_cannot_prove_i
     job = factories.create(sessions, total=TOTAL)
     runner = _runner(sessions, Counting(stall_at=1), owner="cut-off")
     broken = Sessions(make_engine("sqlite:////nonexistent-dir/deeper/x.db"))
-    ticks = Ticks(sessions=broken, who=instances.Me("cut-off", "host", 1), runner=runner,
-                  config=TickConfig(heartbeat_seconds=1, monitor_seconds=1, retention_days=30,
-                                    policy=recovery.Policy(stale_seconds=0.2, backoff_base=0)))
+    ticks = Ticks(
+        sessions=broken,
+        who=instances.Me("cut-off", "host", 1),
+        runner=runner,
+        config=TickConfig(
+            heartbeat_seconds=1,
+            monitor_seconds=1,
+            retention_days=30,
+            policy=recovery.Policy(stale_seconds=0.2, backoff_base=0),
+        ),
+    )
     await runner.start()
     await _until(lambda: factories.load(sessions, job.id).steps)
     await ticks.heartbeat()  # fails: no new work, but the job may still be ours

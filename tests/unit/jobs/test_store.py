@@ -41,8 +41,14 @@ def test_claim_takes_oldest_due_jobs_up_to_limit(sessions):
 def test_claim_skips_jobs_waiting_for_their_retry_time(sessions):
     lease = factories.running(sessions, owner="me")
     with sessions.write() as session:
-        store.fail_attempt(session, lease=lease, error="rate limited", backoff_base=60,
-                           reason=Reason.RETRYABLE_ERROR, retryable=True)
+        store.fail_attempt(
+            session,
+            lease=lease,
+            error="rate limited",
+            backoff_base=60,
+            reason=Reason.RETRYABLE_ERROR,
+            retryable=True,
+        )
         assert store.claim(session, owner="me", limit=5) == []
     clock.shift(timedelta(seconds=80))  # past the backoff (60 s at most +20 % jitter)
     with sessions.write() as session:
@@ -90,11 +96,20 @@ def test_heartbeat_is_fenced_on_the_attempt(sessions):
 def test_checkpoint_saves_steps_and_refuses_a_lost_lease(sessions):
     lease = factories.running(sessions, owner="me")
     with sessions.write() as session:
-        store.checkpoint(session, lease=lease, steps=[{"a": 1}], total=5, message="plan written",
-                         usage={"total_tokens": 3})
+        store.checkpoint(
+            session,
+            lease=lease,
+            steps=[{"a": 1}],
+            total=5,
+            message="plan written",
+            usage={"total_tokens": 3},
+        )
     job = factories.load(sessions, lease.job_id)
-    assert (job.steps, job.progress_message, job.usage) == ([{"a": 1}], "plan written",
-                                                            {"total_tokens": 3})
+    assert (job.steps, job.progress_message, job.usage) == (
+        [{"a": 1}],
+        "plan written",
+        {"total_tokens": 3},
+    )
     stranger = store.Lease(lease.job_id, "someone-else", lease.attempt)
     with pytest.raises(LeaseLost), sessions.write() as session:
         store.checkpoint(session, lease=stranger, steps=[], total=5, message="x", usage=None)
@@ -115,8 +130,14 @@ def test_late_worker_cannot_complete_a_reclaimed_job(sessions):
 def test_retryable_failure_goes_back_to_pending_with_backoff(sessions):
     lease = factories.running(sessions, owner="me")
     with sessions.write() as session:
-        job = store.fail_attempt(session, lease=lease, error="429", backoff_base=10,
-                                 reason=Reason.RETRYABLE_ERROR, retryable=True)
+        job = store.fail_attempt(
+            session,
+            lease=lease,
+            error="429",
+            backoff_base=10,
+            reason=Reason.RETRYABLE_ERROR,
+            retryable=True,
+        )
     wait = (job.next_attempt_at - clock.utcnow()).total_seconds()
     assert job.status == "pending" and job.error == "429" and 7 < wait <= 12
     assert job.owner is None and job.finished_at is None
@@ -126,10 +147,22 @@ def test_failure_on_the_last_attempt_or_permanent_fails_the_job(sessions):
     last = factories.running(sessions, owner="me", max_attempts=1)
     permanent = factories.running(sessions, owner="me", max_attempts=3)
     with sessions.write() as session:
-        a = store.fail_attempt(session, lease=last, error="boom", backoff_base=1,
-                               reason=Reason.RETRYABLE_ERROR, retryable=True)
-        b = store.fail_attempt(session, lease=permanent, error="bad key", backoff_base=1,
-                               reason=Reason.PERMANENT_ERROR, retryable=False)
+        a = store.fail_attempt(
+            session,
+            lease=last,
+            error="boom",
+            backoff_base=1,
+            reason=Reason.RETRYABLE_ERROR,
+            retryable=True,
+        )
+        b = store.fail_attempt(
+            session,
+            lease=permanent,
+            error="bad key",
+            backoff_base=1,
+            reason=Reason.PERMANENT_ERROR,
+            retryable=False,
+        )
     assert (a.status, a.next_attempt_at, a.finished_at is not None) == ("failed", None, True)
     assert (b.status, b.error) == ("failed", "bad key")
     assert _events(sessions, b.id)[-1] == ("in_progress", "failed", "permanent_error")
@@ -170,13 +203,24 @@ def test_cancel_pending_at_once_running_by_flag_terminal_refused(sessions):
 def test_retry_gives_a_failed_job_more_attempts_and_keeps_its_steps(sessions):
     lease = factories.running(sessions, owner="me", max_attempts=1)
     with sessions.write() as session:
-        store.checkpoint(session, lease=lease, steps=[{"plan": 1}], total=5, message="m",
-                         usage=None)
-        store.fail_attempt(session, lease=lease, error="x", backoff_base=0,
-                           reason=Reason.RETRYABLE_ERROR, retryable=True)
+        store.checkpoint(
+            session, lease=lease, steps=[{"plan": 1}], total=5, message="m", usage=None
+        )
+        store.fail_attempt(
+            session,
+            lease=lease,
+            error="x",
+            backoff_base=0,
+            reason=Reason.RETRYABLE_ERROR,
+            retryable=True,
+        )
         job = store.retry(session, job_id=lease.job_id, extra_attempts=3)
     assert (job.status, job.attempts, job.max_attempts, job.steps) == (
-        "pending", 1, 4, [{"plan": 1}])
+        "pending",
+        1,
+        4,
+        [{"plan": 1}],
+    )
     assert _events(sessions, job.id)[-1] == ("failed", "pending", "manual_retry")
     with pytest.raises(InvalidTransition), sessions.write() as session:
         store.retry(session, job_id=job.id, extra_attempts=3)
@@ -211,8 +255,12 @@ def test_monitor_race_a_job_completed_after_the_choice_stays_completed(sessions)
     with sessions.write() as session:  # the worker finishes between choice and write
         store.complete(session, lease=lease, result={"done": 1}, usage=None)
     with sessions.write() as session:
-        again = recovery.reclaim_stale(session, policy=POLICY, instance_id="me",
-                                       where=recovery.Job.id.in_([j.id for j in chosen]))
+        again = recovery.reclaim_stale(
+            session,
+            policy=POLICY,
+            instance_id="me",
+            where=recovery.Job.id.in_([j.id for j in chosen]),
+        )
     assert again == []
     job = factories.load(sessions, lease.job_id)
     assert (job.status, job.result) == ("completed", {"done": 1})

@@ -20,8 +20,11 @@ def upgrade() -> None:
             sa.Column("steps_done", sa.Integer(), nullable=False, server_default="0")
         )
         batch_op.create_index("ix_jobs_status_created", ["status", "created_at", "id"])
-    length = "jsonb_array_length" if op.get_bind().dialect.name == "postgresql" else (
-        "json_array_length")
+    length = (
+        "jsonb_array_length"
+        if op.get_bind().dialect.name == "postgresql"
+        else ("json_array_length")
+    )
     op.execute(f"UPDATE program_generation_jobs SET steps_done = {length}(steps)")
 
 

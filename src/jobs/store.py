@@ -10,6 +10,7 @@ write lock instead of failing a read-to-write upgrade.
 
 from __future__ import annotations
 
+import functools
 import logging
 import random
 import uuid
@@ -34,6 +35,8 @@ COMPLETED, FAILED, CANCELLED = (
 )
 MAX_BACKOFF_SECONDS = 3600  # an hour: longer waits help nobody
 NO_SYNC = {"synchronize_session": False}  # rows come back through RETURNING
+JOBS, EVENTS = Job.__table__, JobEvent.__table__
+JobRow = Job | sa.Row[Any]  # an ORM object or a read-only row with the same attributes
 
 
 @dataclass(frozen=True)
@@ -45,7 +48,7 @@ class Lease:
     attempt: int
 
 
-def lease_of(job: Job) -> Lease:
+def lease_of(job: JobRow) -> Lease:
     """The lease a freshly claimed job row represents."""
     if job.owner is None:
         raise LeaseLost(f"job {job.id} has no owner")
@@ -74,7 +77,7 @@ def _leases_match(leases: Iterable[Lease]) -> sa.ColumnElement[bool]:
 
 
 def _event(
-    job: Job,
+    job: JobRow,
     *,
     from_status: str | None,
     reason: Reason,
@@ -96,7 +99,7 @@ def _event(
 
 def _record(session: Session, events: list[dict[str, Any]]) -> None:
     if events:
-        session.execute(sa.insert(JobEvent), events)
+        session.connection().execute(sa.insert(EVENTS), events)  # Core: the ORM costs more
     for event in events:
         logger.info(
             "job %s %s -> %s (%s)",
@@ -108,17 +111,41 @@ def _record(session: Session, events: list[dict[str, Any]]) -> None:
         )
 
 
-def _update(session: Session, *where: sa.ColumnElement[bool], **values: Any) -> list[Job]:
+def _update(session: Session, *where: sa.ColumnElement[bool], **values: Any) -> list[JobRow]:
+    """A Core UPDATE ... RETURNING: read-only rows, without the ORM's per-row cost."""
+    statement = sa.update(JOBS).where(*where).values(**values).returning(*JOBS.c)
+    return list(session.connection().execute(statement))
+
+
+@functools.lru_cache(maxsize=32)
+def _fenced_statement(columns: tuple[str, ...], full: bool) -> sa.Update:
+    """A worker's fenced UPDATE, built once per set of columns (the hot path: building
+    a statement costs more than running it)."""
+    statement = (
+        sa.update(JOBS)
+        .where(
+            JOBS.c.id == sa.bindparam("lease_id"),
+            JOBS.c.owner == sa.bindparam("lease_owner"),
+            JOBS.c.attempts == sa.bindparam("lease_attempt"),
+            JOBS.c.status == IN_PROGRESS,
+        )
+        .values({name: sa.bindparam(f"new_{name}", type_=JOBS.c[name].type) for name in columns})
+    )
+    return statement.returning(*JOBS.c) if full else statement.returning(JOBS.c.id)
+
+
+def _fenced_update(session: Session, lease: Lease, *, full: bool, **values: Any) -> list[JobRow]:
+    """Write plain values to a job under `lease`; no rows means the lease was lost."""
+    params = {f"new_{name}": value for name, value in values.items()}
+    params.update(lease_id=lease.job_id, lease_owner=lease.owner, lease_attempt=lease.attempt)
+    statement = _fenced_statement(tuple(sorted(values)), full)
+    return list(session.connection().execute(statement, params))
+
+
+def _update_objects(session: Session, *where: sa.ColumnElement[bool], **values: Any) -> list[Job]:
+    """Like `_update`, as ORM objects in the session (for a follow-up in the same flush)."""
     statement = (
         sa.update(Job).where(*where).values(**values).returning(Job).execution_options(**NO_SYNC)
-    )
-    return list(session.scalars(statement))
-
-
-def _update_ids(session: Session, *where: sa.ColumnElement[bool], **values: Any) -> list[str]:
-    """Like `_update`, for hot paths that need only to know which rows matched."""
-    statement = (
-        sa.update(Job).where(*where).values(**values).returning(Job.id).execution_options(**NO_SYNC)
     )
     return list(session.scalars(statement))
 
@@ -134,7 +161,8 @@ def create(
 ) -> Job:
     """Insert a new pending job and its creation event."""
     now = clock.utcnow()
-    job = Job(
+    values: dict[str, Any] = {column.name: None for column in JOBS.c}
+    values.update(
         id=str(uuid.uuid4()),
         status=PENDING,
         request=payload,
@@ -150,8 +178,10 @@ def create(
         created_at=now,
         updated_at=now,
     )
-    session.add(job)
-    session.flush()  # the INSERT comes first; a duplicate idempotency key fails here
+    # The INSERT comes first (a duplicate idempotency key fails here), as Core:
+    # the unit of work costs more than the insert itself.
+    session.connection().execute(sa.insert(JOBS), [values])
+    job = Job(**values)  # transient: what the caller reads, not tracked by the session
     _record(
         session,
         [_event(job, from_status=None, reason=Reason.CREATED, message="job created", now=now)],
@@ -159,7 +189,7 @@ def create(
     return job
 
 
-def claim(session: Session, *, owner: str, limit: int) -> list[Job]:
+def claim(session: Session, *, owner: str, limit: int) -> list[JobRow]:
     """Take up to `limit` due pending jobs for `owner`, oldest first."""
     now = clock.utcnow()
     due = (
@@ -175,10 +205,12 @@ def claim(session: Session, *, owner: str, limit: int) -> list[Job]:
         .cte("due")
         .prefix_with("MATERIALIZED")
     )
+    # No second `status = 'pending'` here: the CTE's rows are locked (PostgreSQL) or
+    # the writer is alone (SQLite), so they are still pending; and on SQLite that term
+    # would make the UPDATE scan every pending row by the status index, not look up ids.
     jobs = _update(
         session,
         Job.id.in_(sa.select(due.c.id)),
-        Job.status == PENDING,
         status=IN_PROGRESS,
         owner=owner,
         attempts=Job.attempts + 1,
@@ -235,9 +267,10 @@ def checkpoint(
 ) -> None:
     """Save the finished steps and the progress; raise LeaseLost if the job was taken."""
     now = clock.utcnow()
-    if not _update_ids(
+    if not _fenced_update(
         session,
-        *_fenced(lease),
+        lease,
+        full=False,
         steps=steps,
         steps_done=len(steps),
         total_steps=total,
@@ -258,7 +291,7 @@ def complete(
     usage: dict[str, int] | None,
     steps: list[Any] | None = None,
     message: str | None = None,
-) -> Job:
+) -> JobRow:
     """Finish the job with its result (and the last step's output, saved in the same
     write); a lost lease discards them."""
     last_step = (
@@ -284,16 +317,17 @@ def complete(
     )
 
 
-def acknowledge_cancel(session: Session, *, lease: Lease) -> Job:
+def acknowledge_cancel(session: Session, *, lease: Lease) -> JobRow:
     """The owner stops a job whose cancel was requested."""
     return _finish(session, lease, Reason.CANCELLED, "cancelled on request", status=CANCELLED)
 
 
-def _finish(session: Session, lease: Lease, reason: Reason, message: str, **values: Any) -> Job:
+def _finish(session: Session, lease: Lease, reason: Reason, message: str, **values: Any) -> JobRow:
     now = clock.utcnow()
-    jobs = _update(
+    jobs = _fenced_update(
         session,
-        *_fenced(lease),
+        lease,
+        full=True,
         owner=None,
         finished_at=now,
         heartbeat_at=None,
@@ -326,7 +360,7 @@ def fail_attempt(
     reason: Reason,
     retryable: bool,
     backoff_base: float,
-) -> Job:
+) -> JobRow:
     """End a failed attempt: back to pending with backoff while attempts remain, else failed."""
     now = clock.utcnow()
     retry_at = now + timedelta(seconds=backoff_seconds(backoff_base, lease.attempt))
@@ -361,7 +395,7 @@ def fail_attempt(
     return jobs[0]
 
 
-def hand_back(session: Session, *, owner: str, leases: Sequence[Lease]) -> list[Job]:
+def hand_back(session: Session, *, owner: str, leases: Sequence[Lease]) -> list[JobRow]:
     """Graceful shutdown: return unfinished jobs to pending without counting the attempt."""
     if not leases:
         return []
@@ -396,7 +430,7 @@ def hand_back(session: Session, *, owner: str, leases: Sequence[Lease]) -> list[
     return jobs
 
 
-def request_cancel(session: Session, *, job_id: str) -> Job:
+def request_cancel(session: Session, *, job_id: str) -> JobRow:
     """Cancel a pending job at once, or flag a running one for its owner to stop."""
     now = clock.utcnow()
     jobs = _update(
@@ -430,7 +464,7 @@ def request_cancel(session: Session, *, job_id: str) -> Job:
     raise _why_not(session, job_id, "cancel")
 
 
-def retry(session: Session, *, job_id: str, extra_attempts: int) -> Job:
+def retry(session: Session, *, job_id: str, extra_attempts: int) -> JobRow:
     """Queue a failed or cancelled job again, with `extra_attempts` more attempts."""
     now = clock.utcnow()
     for from_status in (FAILED, CANCELLED):
@@ -492,7 +526,7 @@ def reclaim(session: Session, *, where: sa.ColumnElement[bool], why: Reclaim) ->
     status = sa.case(
         (Job.cancel_requested, CANCELLED), (Job.max_attempts > Job.attempts, PENDING), else_=FAILED
     )
-    jobs = _update(
+    jobs = _update_objects(
         session,
         Job.status == IN_PROGRESS,
         where,

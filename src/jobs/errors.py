@@ -21,7 +21,15 @@ class LeaseLost(JobError):
 
 
 class StepError(Exception):
-    """A step failed; `message` is what the user reads on the job (no secrets)."""
+    """A step failed; `message` is what the user reads on the job (no secrets).
+
+    `usage` holds the tokens the failed step still cost (answers that were paid
+    for but unusable), so the job's usage counts them too.
+    """
+
+    def __init__(self, message: str, usage: dict[str, int] | None = None) -> None:
+        super().__init__(message)
+        self.usage = dict(usage or {})
 
 
 class RetryableStepError(StepError):

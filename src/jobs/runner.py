@@ -49,8 +49,16 @@ class RunnerConfig:
 class _Running:
     lease: store.Lease
     task: asyncio.Task[None]
+    usage: dict[str, int]  # tokens spent so far: saved ones plus this attempt's
     stop_cause: StopCause | None = None
     cancelled: concurrent.futures.Future[None] | None = None
+
+
+def _count(usage: dict[str, int], spent: dict[str, int]) -> None:
+    """Add a step's token counts to a job's, and to the metrics."""
+    for kind, count in spent.items():
+        usage[kind] = usage.get(kind, 0) + count
+        metrics.TOKENS.labels(kind).inc(count)
 
 
 class Runner:
@@ -150,7 +158,7 @@ class Runner:
     def _spawn(self, job: Job) -> None:
         lease = store.lease_of(job)
         task = asyncio.create_task(self._attempt(job, lease), name=f"job-{job.id}")
-        self._running[job.id] = _Running(lease, task)
+        self._running[job.id] = _Running(lease, task, dict(job.usage or {}))
 
     async def _attempt(self, job: Job, lease: store.Lease) -> None:
         started = time.monotonic()
@@ -196,10 +204,22 @@ class Runner:
             )
             return "timeout"
         except PermanentStepError as error:
-            await self._fail(lease, Reason.PERMANENT_ERROR, retryable=False, error=str(error))
+            await self._fail(
+                lease,
+                Reason.PERMANENT_ERROR,
+                retryable=False,
+                error=str(error),
+                usage=self._spent(job, error.usage),
+            )
             return "permanent_error"
         except RetryableStepError as error:
-            await self._fail(lease, Reason.RETRYABLE_ERROR, retryable=True, error=str(error))
+            await self._fail(
+                lease,
+                Reason.RETRYABLE_ERROR,
+                retryable=True,
+                error=str(error),
+                usage=self._spent(job, error.usage),
+            )
             return "retryable_error"
         except (LeaseLost, sa.exc.SQLAlchemyError):
             raise  # not the step's fault: no failure to record
@@ -217,19 +237,24 @@ class Runner:
             )
             return "retryable_error"
 
+    def _spent(self, job: Job, extra: dict[str, int]) -> dict[str, int] | None:
+        """The job's usage so far (saved, plus this attempt's steps), plus a failed step's."""
+        running = self._running.get(job.id)
+        usage = dict(running.usage) if running else dict(job.usage or {})
+        _count(usage, extra)
+        return usage or None
+
     async def _steps(self, job: Job, lease: store.Lease) -> None:
         payload: JSON = job.request
         done: list[JSON] = list(job.steps or [])
-        usage: dict[str, int] = dict(job.usage or {})
+        usage = self._running[job.id].usage
         total = self._handler.total_steps(payload)
         message = job.progress_message or ""
         for index in range(len(done), total):
             step = await self._handler.run_step(payload, index, done)
             done.append(step.output)
             message = step.message
-            for kind, count in step.usage.items():
-                usage[kind] = usage.get(kind, 0) + count
-                metrics.TOKENS.labels(kind).inc(count)
+            _count(usage, step.usage)
             if index < total - 1:  # the last step is saved by `complete`, in one write
                 await self._write(
                     store.checkpoint,
@@ -250,12 +275,19 @@ class Runner:
         )
 
     async def _fail(
-        self, lease: store.Lease, reason: Reason, *, retryable: bool, error: str
+        self,
+        lease: store.Lease,
+        reason: Reason,
+        *,
+        retryable: bool,
+        error: str,
+        usage: dict[str, int] | None = None,
     ) -> None:
         await self._write(
             store.fail_attempt,
             lease=lease,
             error=error,
+            usage=usage,
             reason=reason,
             retryable=retryable,
             backoff_base=self._config.backoff_base,

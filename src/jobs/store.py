@@ -360,9 +360,14 @@ def fail_attempt(
     reason: Reason,
     retryable: bool,
     backoff_base: float,
+    usage: dict[str, int] | None = None,
 ) -> JobRow:
-    """End a failed attempt: back to pending with backoff while attempts remain, else failed."""
+    """End a failed attempt: back to pending with backoff while attempts remain, else failed.
+
+    `usage`, when given, is the job's token count including what the failed step cost.
+    """
     now = clock.utcnow()
+    spent = {} if usage is None else {"usage": usage}
     retry_at = now + timedelta(seconds=backoff_seconds(backoff_base, lease.attempt))
     will_retry = sa.and_(sa.literal(retryable), Job.max_attempts > Job.attempts)
     status = sa.case((Job.cancel_requested, CANCELLED), (will_retry, PENDING), else_=FAILED)
@@ -376,6 +381,7 @@ def fail_attempt(
         updated_at=now,
         next_attempt_at=sa.case((status == PENDING, retry_at), else_=None),
         finished_at=sa.case((status == PENDING, None), else_=now),
+        **spent,
     )
     if not jobs:
         raise LeaseLost(f"job {lease.job_id}: lease of attempt {lease.attempt} lost")

@@ -275,7 +275,9 @@ class OpenAIGenerator(ProgramGenerator):
         if second.parsed is not None and not second.problems:
             return second.parsed, usage
         shown = "; ".join(second.problems[:MAX_PROBLEMS_SHOWN])
-        raise RetryableGenerationError(f"OpenAI returned an invalid program twice: {shown}")
+        raise RetryableGenerationError(
+            f"OpenAI returned an invalid program twice: {shown}", usage=usage
+        )
 
     async def _attempt(
         self,

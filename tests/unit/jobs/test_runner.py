@@ -223,3 +223,13 @@ async def test_failing_heartbeats_stop_claiming_then_drop_jobs_it_cannot_prove_i
     await runner.shutdown(1)
     after = factories.load(sessions, job.id)
     assert after.status == "in_progress" and len(after.steps) == 1  # for the monitor to reclaim
+
+
+async def test_a_failed_steps_tokens_still_count_in_the_jobs_usage(sessions):
+    job = factories.create(sessions, total=TOTAL, max_attempts=1)
+    error = RetryableStepError("invalid twice", usage={"total_tokens": 7})
+    runner = _runner(sessions, Counting(fail_at=2, error=error))
+    await runner.start()
+    failed = await _until(_status(sessions, job.id, "failed"))
+    await runner.shutdown(1)
+    assert failed.usage == {"total_tokens": 10 + 10 + 7}  # steps 0 and 1, and the failed one

@@ -20,6 +20,7 @@ import sqlalchemy as sa
 
 from db.database import Sessions
 from jobs import metrics, store
+from jobs.batch import GroupCommit
 from jobs.errors import LeaseLost, PermanentStepError, RetryableStepError
 from jobs.models import Job
 from jobs.status import Reason
@@ -75,6 +76,7 @@ class Runner:
         self, *, sessions: Sessions, instance_id: str, handler: StepHandler, config: RunnerConfig
     ) -> None:
         self._sessions = sessions
+        self._batch = GroupCommit(sessions)  # the jobs' writes share commits
         self._instance_id = instance_id
         self._handler = handler
         self._config = config
@@ -88,6 +90,7 @@ class Runner:
     async def start(self) -> None:
         """Start the claim loop on the running event loop."""
         self._loop = asyncio.get_running_loop()
+        self._batch.start()
         self._claimer = asyncio.create_task(self._claim_loop(), name="progen-claimer")
 
     def wake(self) -> None:
@@ -116,7 +119,7 @@ class Runner:
         delay = FIRST_WRITE_RETRY_SECONDS
         while True:
             try:
-                return await self._db(fn, **kwargs)
+                return await self._batch.write(fn, **kwargs)
             except sa.exc.IntegrityError:
                 raise
             except sa.exc.DBAPIError as error:
@@ -362,6 +365,7 @@ class Runner:
             running.stop_cause = "shutdown"
             running.task.cancel()
         await asyncio.gather(*(running.task for running in leftover), return_exceptions=True)
+        await self._batch.stop()  # every job task has ended: no write is left to batch
         if not leftover:
             return []
         return await self._db(

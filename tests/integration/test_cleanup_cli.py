@@ -13,8 +13,7 @@ import pytest
 import sqlalchemy as sa
 
 import factories
-from db import migrate
-from db.database import Sessions, make_engine
+from db.database import Sessions
 from jobs import instances, queries, store
 from jobs.recovery import RESTART_MESSAGE
 
@@ -25,17 +24,7 @@ SCRIPT = ROOT / "cleanup_stuck_jobs.py"
 STALE_OWNER = "peer:1:x"
 
 
-@pytest.fixture
-def db_url(tmp_path) -> str:
-    return f"sqlite:///{tmp_path / 'c.db'}"
-
-
-@pytest.fixture
-def sessions(db_url) -> Sessions:
-    engine = make_engine(db_url)
-    migrate.upgrade(engine)
-    yield Sessions(engine)
-    engine.dispose()
+# `db_url` and `sessions` come from tests/conftest.py: every case runs on SQLite and PostgreSQL.
 
 
 def _env(db_url: str, **extra: str) -> dict[str, str]:

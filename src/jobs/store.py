@@ -334,22 +334,7 @@ def _finish(session: Session, lease: Lease, reason: Reason, message: str, **valu
         updated_at=now,
         **values,
     )
-    if not jobs:
-        raise LeaseLost(f"job {lease.job_id}: lease of attempt {lease.attempt} lost")
-    _record(
-        session,
-        [
-            _event(
-                jobs[0],
-                from_status=IN_PROGRESS,
-                reason=reason,
-                message=message,
-                instance_id=lease.owner,
-                now=now,
-            )
-        ],
-    )
-    return jobs[0]
+    return _ended_attempt(session, jobs, lease, reason, message, now)
 
 
 def fail_attempt(
@@ -383,21 +368,24 @@ def fail_attempt(
         finished_at=sa.case((status == PENDING, None), else_=now),
         **spent,
     )
+    return _ended_attempt(session, jobs, lease, reason, error, now)
+
+
+def _ended_attempt(
+    session: Session, jobs: list[JobRow], lease: Lease, reason: Reason, message: str, now: datetime
+) -> JobRow:
+    """The event of a worker's last write on an attempt; no row matched: the lease is lost."""
     if not jobs:
         raise LeaseLost(f"job {lease.job_id}: lease of attempt {lease.attempt} lost")
-    _record(
-        session,
-        [
-            _event(
-                jobs[0],
-                from_status=IN_PROGRESS,
-                reason=reason,
-                message=error,
-                instance_id=lease.owner,
-                now=now,
-            )
-        ],
+    event = _event(
+        jobs[0],
+        from_status=IN_PROGRESS,
+        reason=reason,
+        message=message,
+        instance_id=lease.owner,
+        now=now,
     )
+    _record(session, [event])
     return jobs[0]
 
 

@@ -6,6 +6,7 @@ import math
 from datetime import datetime
 from typing import Literal
 
+from fastapi import Response
 from pydantic import BaseModel
 
 from jobs import clock
@@ -151,6 +152,19 @@ class HealthOut(BaseModel):
     instance_id: str
     jobs: JobCounts
     version: str
+
+
+def json_response(
+    model: BaseModel, *, status_code: int = 200, headers: dict[str, str] | None = None
+) -> Response:
+    """The model as JSON, serialised once: polled routes skip FastAPI's second
+    validation of a response the model has already validated."""
+    return Response(
+        model.model_dump_json(),
+        status_code=status_code,
+        headers=headers,
+        media_type="application/json",
+    )
 
 
 class ErrorOut(BaseModel):

@@ -6,7 +6,7 @@ from datetime import timedelta
 
 from fastapi import APIRouter, Request, Response
 
-from api.schemas import HealthOut, JobCounts
+from api.schemas import HealthOut, JobCounts, json_response
 from db.database import describe_error
 from jobs import clock, queries
 from settings import VERSION
@@ -21,7 +21,7 @@ MISSED_MONITOR_RUNS = 3  # the contract: degraded after three monitor intervals 
     response_model=HealthOut,
     responses={503: {"model": HealthOut, "description": "Degraded"}},
 )
-def health(request: Request, response: Response) -> HealthOut:
+def health(request: Request) -> Response:
     """200 when healthy; 503 `degraded` when the database, scheduler or monitor is not,
     or when this instance's heartbeats fail (it then takes no new work)."""
     state = request.app.state
@@ -43,13 +43,15 @@ def health(request: Request, response: Response) -> HealthOut:
     )
     claiming = state.programs.runner.claiming
     healthy = database == "ok" and ticks.running and not overdue and claiming
-    response.status_code = 200 if healthy else 503
-    return HealthOut(
-        status="ok" if healthy else "degraded",
-        database=database,
-        scheduler="running" if ticks.running else "stopped",
-        monitor_last_run_at=last_run,
-        instance_id=state.who.id,
-        jobs=counts,
-        version=VERSION,
+    return json_response(
+        HealthOut(
+            status="ok" if healthy else "degraded",
+            database=database,
+            scheduler="running" if ticks.running else "stopped",
+            monitor_last_run_at=last_run,
+            instance_id=state.who.id,
+            jobs=counts,
+            version=VERSION,
+        ),
+        status_code=200 if healthy else 503,
     )

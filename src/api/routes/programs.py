@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Header, Query, Response, status
 
 from api.deps import ProgramsDep, TokenCheck
-from api.schemas import ErrorOut, EventOut, JobOut, JobPage, retry_after
+from api.schemas import ErrorOut, EventOut, JobOut, JobPage, json_response, retry_after
 from jobs.status import JobStatus
 from programs.schemas import ProgramRequest
 
@@ -54,12 +54,12 @@ def generate(
 
 
 @router.get("/jobs/{job_id}", response_model=JobOut, responses=NOT_FOUND)
-def get_job(job_id: str, programs: ProgramsDep, response: Response) -> JobOut:
+def get_job(job_id: str, programs: ProgramsDep) -> Response:
     """One job; non-terminal answers carry `Retry-After`."""
     job = programs.get(job_id)
-    if (seconds := retry_after(job)) is not None:
-        response.headers["Retry-After"] = str(seconds)
-    return JobOut.of(job)
+    seconds = retry_after(job)
+    headers = {"Retry-After": str(seconds)} if seconds is not None else None
+    return json_response(JobOut.of(job), headers=headers)
 
 
 @router.get("/jobs", response_model=JobPage, responses={422: {"model": ErrorOut}})
@@ -68,10 +68,10 @@ def list_jobs(
     status_: Annotated[list[JobStatus] | None, Query(alias="status")] = None,
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
     cursor: Annotated[str | None, Query(max_length=512)] = None,
-) -> JobPage:
+) -> Response:
     """Jobs newest first; pass `next_cursor` back as `cursor` for the next page."""
     jobs, next_cursor = programs.page(status_ or [], limit, cursor)
-    return JobPage(items=[JobOut.of(job) for job in jobs], next_cursor=next_cursor)
+    return json_response(JobPage(items=[JobOut.of(job) for job in jobs], next_cursor=next_cursor))
 
 
 @router.post(

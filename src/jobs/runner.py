@@ -158,6 +158,11 @@ class Runner:
             self._spawn(job)
         return len(jobs)
 
+    def _current(self, job_id: str, lease: store.Lease) -> _Running | None:
+        """This attempt's entry (the job may since have been claimed again, here)."""
+        running = self._running.get(job_id)
+        return running if running is not None and running.lease == lease else None
+
     def _spawn(self, job: Job) -> None:
         lease = store.lease_of(job)
         task = asyncio.create_task(self._attempt(job, lease), name=f"job-{job.id}")
@@ -186,7 +191,8 @@ class Runner:
             )
         finally:
             metrics.ATTEMPT_SECONDS.labels(outcome).observe(time.monotonic() - started)
-            self._running.pop(job.id, None)
+            if self._current(job.id, lease) is not None:  # not a newer attempt's entry
+                del self._running[job.id]
             self._wake.set()  # a slot is free
 
     async def _run_or_record_failure(self, job: Job, lease: store.Lease) -> str:
@@ -212,7 +218,7 @@ class Runner:
                 Reason.PERMANENT_ERROR,
                 retryable=False,
                 error=str(error),
-                usage=self._spent(job, error.usage),
+                usage=self._spent(job, lease, error.usage),
             )
             return "permanent_error"
         except RetryableStepError as error:
@@ -221,7 +227,7 @@ class Runner:
                 Reason.RETRYABLE_ERROR,
                 retryable=True,
                 error=str(error),
-                usage=self._spent(job, error.usage),
+                usage=self._spent(job, lease, error.usage),
             )
             return "retryable_error"
         except (LeaseLost, sa.exc.SQLAlchemyError):
@@ -240,9 +246,9 @@ class Runner:
             )
             return "retryable_error"
 
-    def _spent(self, job: Job, extra: dict[str, int]) -> dict[str, int] | None:
+    def _spent(self, job: Job, lease: store.Lease, extra: dict[str, int]) -> dict[str, int] | None:
         """The job's usage so far (saved, plus this attempt's steps), plus a failed step's."""
-        running = self._running.get(job.id)
+        running = self._current(job.id, lease)
         usage = dict(running.usage) if running else dict(job.usage or {})
         _count(usage, extra)
         return usage or None
@@ -250,7 +256,7 @@ class Runner:
     async def _steps(self, job: Job, lease: store.Lease) -> None:
         payload: JSON = job.request
         done: list[JSON] = list(job.steps or [])
-        usage = self._running[job.id].usage
+        usage = self._running[job.id].usage  # spawned with this lease just before
         total = self._handler.total_steps(payload)
         message = job.progress_message or ""
         for index in range(len(done), total):
@@ -298,7 +304,7 @@ class Runner:
 
     async def _stopped(self, job: Job, lease: store.Lease) -> str:
         """The task was cancelled: say why in the row, unless shutdown hands it back."""
-        running = self._running.get(job.id)
+        running = self._current(job.id, lease)
         cause = running.stop_cause if running else None
         if cause == "cancel":
             try:

@@ -103,16 +103,21 @@ def test_health_counts_active_and_stale_jobs(start, sessions):
         assert jobs["stale"] == 1
 
 
-def test_unusable_database_makes_health_degraded(served):
-    app, client = served
+def _health_on_a_broken_database(app, client):
+    """GET /api/health while the app's database cannot be opened."""
     original = app.state.sessions
     broken = Sessions(sa.create_engine("sqlite:////nonexistent-dir/deeper/x.db"))
     app.state.sessions = broken
     try:
-        response = client.get("/api/health")
+        return client.get("/api/health")
     finally:
         app.state.sessions = original
         broken.engine.dispose()
+
+
+def test_unusable_database_makes_health_degraded(served):
+    app, client = served
+    response = _health_on_a_broken_database(app, client)
     assert response.status_code == 503
     body = response.json()
     assert set(body) == FIELDS
@@ -235,13 +240,6 @@ def test_template_generator_is_used_when_set_explicitly_with_a_key(secret_client
 
 def test_degraded_database_error_shows_no_secret(start, monkeypatch):
     with start(api_token=TOKEN, openai_api_key=OPENAI_KEY) as (app, client):
-        original = app.state.sessions
-        broken = Sessions(sa.create_engine("sqlite:////nonexistent-dir/deeper/x.db"))
-        app.state.sessions = broken
-        try:
-            response = client.get("/api/health")
-        finally:
-            app.state.sessions = original
-            broken.engine.dispose()
+        response = _health_on_a_broken_database(app, client)
         assert response.status_code == 503
         _no_secret(response.text)

@@ -21,6 +21,7 @@ from settings import get_settings
 
 SQLITE_BUSY_TIMEOUT_MS = 10_000  # writers queue behind each other instead of failing
 _IMMEDIATE = "progen_sqlite_immediate"
+SQLITE_POOL_SIZE = 48  # FastAPI's 40 threads plus the engine's to_thread workers
 PG_CONNECT_TIMEOUT_SECONDS = 3
 PG_IDLE_TX_TIMEOUT_MS = 30_000  # our transactions last milliseconds
 PG_LOCK_TIMEOUT_MS = 10_000
@@ -47,6 +48,10 @@ def make_engine(url: str, **kwargs: Any) -> sa.Engine:
         return sa.create_engine(url, **kwargs)
     _ensure_parent_dir(parsed.database)
     kwargs.setdefault("connect_args", {"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000})
+    # As many pooled connections as threads that use them (FastAPI's thread pool has
+    # 40): an overflow connection is closed on return, and opening one costs PRAGMAs.
+    kwargs.setdefault("pool_size", SQLITE_POOL_SIZE)
+    kwargs.setdefault("max_overflow", SQLITE_POOL_SIZE)
     engine = sa.create_engine(url, **kwargs)
     event.listen(engine, "connect", _sqlite_on_connect)
     event.listen(engine, "begin", _sqlite_begin)
@@ -75,9 +80,10 @@ def _sqlite_on_connect(dbapi_conn: Any, _record: Any) -> None:
 def _sqlite_begin(conn: sa.Connection) -> None:
     # Writers take the lock at BEGIN (IMMEDIATE), so they queue on busy_timeout;
     # a deferred transaction that reads then writes fails at once with
-    # SQLITE_BUSY instead. Readers keep a deferred BEGIN and never wait.
-    immediate = conn.get_execution_options().get(_IMMEDIATE, False)
-    conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+    # SQLITE_BUSY instead. Readers open none: each of their statements is its
+    # own read transaction, which never waits and saves a round trip per poll.
+    if conn.get_execution_options().get(_IMMEDIATE, False):
+        conn.exec_driver_sql("BEGIN IMMEDIATE")
 
 
 def redact(url: str) -> str:

@@ -26,6 +26,12 @@ SRC = ROOT / "src"
 if str(SRC) not in sys.path:
     sys.path.insert(0, str(SRC))
 
+from db import migrate  # noqa: E402  (src/ is on the path only from here)
+from db.database import Sessions  # noqa: E402
+from jobs import instances  # noqa: E402
+from jobs.runner import Runner, RunnerConfig  # noqa: E402
+from programs.service import Programs  # noqa: E402
+
 PG_ADMIN = ["psql", "-h", "127.0.0.1", "-U", "postgres", "-v", "ON_ERROR_STOP=1", "-qAt"]
 REQUEST = {
     "goal": "strength",
@@ -272,3 +278,34 @@ def sqlite_count(path: Path, status: str) -> int:
 def log(message: str) -> None:
     """Progress on stderr, so stdout keeps only the table."""
     print(f"[bench {time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
+
+
+@dataclass
+class InProcess:
+    """The job engine without HTTP: a registered instance, its runner and the service."""
+
+    sessions: Sessions
+    who: instances.Me
+    runner: Runner
+    service: Programs
+
+
+def in_process(engine: Any, handler: Any, *, concurrency: int, timeout: float) -> InProcess:
+    """Migrate, register an instance and build a Runner plus the Programs service on it."""
+    migrate.upgrade(engine)
+    sessions, who = Sessions(engine), instances.me()
+    with sessions.write() as session:
+        instances.register(session, who=who)
+    runner = Runner(
+        sessions=sessions,
+        instance_id=who.id,
+        handler=handler,
+        config=RunnerConfig(concurrency=concurrency, backoff_base=1, timeout_seconds=timeout),
+    )
+    service = Programs(
+        sessions=sessions,
+        runner=runner,
+        generator=handler,  # only its total_steps() is used
+        max_attempts=3,
+    )
+    return InProcess(sessions, who, runner, service)

@@ -14,14 +14,10 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from bench.common import REQUEST, StatementCounter, log, pg_database
-from db import migrate
-from db.database import Sessions, make_engine
-from jobs import instances
-from jobs.runner import Runner, RunnerConfig
+from bench.common import REQUEST, StatementCounter, in_process, log, pg_database
+from db.database import make_engine
 from jobs.steps import JSON, StepResult
 from programs.schemas import ProgramRequest
-from programs.service import Programs
 
 RUN_TIMEOUT_SECONDS = 120  # a run that takes longer is broken, not slow
 
@@ -72,25 +68,10 @@ def _completed(engine: sa.Engine) -> int:
 async def _run(url: str, jobs: int, concurrency: int) -> EngineRun:
     engine = make_engine(url)
     watcher = make_engine(url)  # counts completions; not counted itself
-    migrate.upgrade(engine)
-    sessions = Sessions(engine)
-    who = instances.me()
-    with sessions.write() as session:
-        instances.register(session, who=who)
+    setup = in_process(engine, OneStep(), concurrency=concurrency, timeout=60)
     counter = StatementCounter()
     counter.attach(engine)
-    runner = Runner(
-        sessions=sessions,
-        instance_id=who.id,
-        handler=OneStep(),
-        config=RunnerConfig(concurrency=concurrency, backoff_base=1, timeout_seconds=60),
-    )
-    service = Programs(
-        sessions=sessions,
-        runner=runner,
-        generator=OneStep(),  # type: ignore[arg-type]
-        max_attempts=3,
-    )
+    runner, service = setup.runner, setup.service
     request = ProgramRequest.model_validate(REQUEST)
     await runner.start()
     started = time.perf_counter()

@@ -9,16 +9,22 @@ import time
 from pathlib import Path
 from typing import Any
 
-from bench.common import REQUEST, StatementCounter, log, percentile, server, sqlite_count, wait_for
+from bench.common import (
+    REQUEST,
+    StatementCounter,
+    in_process,
+    log,
+    percentile,
+    server,
+    sqlite_count,
+    wait_for,
+)
 from bench.loadgen import Tally, closed_loop, open_loop, timed_loop
-from db import migrate
-from db.database import Sessions, make_engine
-from jobs import instances, recovery
-from jobs.runner import Runner, RunnerConfig
+from db.database import make_engine
+from jobs import recovery
 from jobs.scheduler import TickConfig, Ticks
 from jobs.steps import JSON, StepResult
 from programs.schemas import ProgramRequest
-from programs.service import Programs
 
 IN_FLIGHT = 1000
 SLOW = {**REQUEST, "weeks": 8}  # 9 steps of 30 s: in flight for the whole measurement
@@ -134,16 +140,8 @@ class Forever:
 async def _tick_statements(in_flight: int) -> dict[str, float]:
     with tempfile.TemporaryDirectory(prefix="progen-bench-") as tmp:
         engine = make_engine(f"sqlite:///{tmp}/ticks.db")
-        migrate.upgrade(engine)
-        sessions, who = Sessions(engine), instances.me()
-        with sessions.write() as session:
-            instances.register(session, who=who)
-        runner = Runner(
-            sessions=sessions,
-            instance_id=who.id,
-            handler=Forever(),
-            config=RunnerConfig(concurrency=in_flight, backoff_base=1, timeout_seconds=7200),
-        )
+        setup = in_process(engine, Forever(), concurrency=in_flight, timeout=7200)
+        sessions, who, runner, service = setup.sessions, setup.who, setup.runner, setup.service
         ticks = Ticks(
             sessions=sessions,
             who=who,
@@ -154,12 +152,6 @@ async def _tick_statements(in_flight: int) -> dict[str, float]:
                 retention_days=30,
                 policy=recovery.Policy(stale_seconds=90, backoff_base=1),
             ),
-        )
-        service = Programs(
-            sessions=sessions,
-            runner=runner,
-            generator=Forever(),  # type: ignore[arg-type]
-            max_attempts=3,
         )
         request = ProgramRequest.model_validate(REQUEST)
         await runner.start()

@@ -7,10 +7,10 @@ from datetime import datetime
 from typing import Literal
 
 from fastapi import Response
-from pydantic import BaseModel
+from pydantic import BaseModel, ConfigDict
 
 from jobs import clock
-from jobs.models import Job, JobEvent
+from jobs.models import Job
 from jobs.status import JobStatus
 from programs.schemas import Program, ProgramRequest
 
@@ -121,17 +121,7 @@ class EventOut(BaseModel):
     reason: str
     message: str
 
-    @classmethod
-    def of(cls, event: JobEvent) -> EventOut:
-        """Shape an event row for the API."""
-        return cls(
-            at=event.at,
-            from_status=event.from_status,
-            to_status=event.to_status,
-            attempt=event.attempt,
-            reason=event.reason,
-            message=event.message,
-        )
+    model_config = ConfigDict(from_attributes=True)  # read straight from a JobEvent row
 
 
 class JobCounts(BaseModel):

@@ -10,6 +10,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Iterator
 from contextlib import AbstractContextManager, contextmanager, nullcontext
+from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
@@ -61,13 +62,11 @@ def make_engine(url: str, **kwargs: Any) -> sa.Engine:
 def _ensure_parent_dir(database: str | None) -> None:
     """Create `./data/` on the first start so the default URL just works."""
     if database and database != ":memory:" and not database.startswith("file:"):
-        from pathlib import Path
-
         Path(database).parent.mkdir(parents=True, exist_ok=True)
 
 
 def _sqlite_on_connect(dbapi_conn: Any, _record: Any) -> None:
-    # Let SQLAlchemy emit BEGIN itself (see _sqlite_begin_immediate).
+    # Let SQLAlchemy emit BEGIN itself (see _sqlite_begin).
     dbapi_conn.isolation_level = None
     cursor = dbapi_conn.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")  # stored in the file; readers never block writers

@@ -28,11 +28,11 @@ OUTAGE_LIMIT = 15.0  # the shared cluster is never down longer than this
 HOLD = 5.0  # seconds the database stays down: longer than HEARTBEAT_STALE_SECONDS (3)
 
 
-def _pg_ctl(action: str, *extra: str) -> None:
+def _pg_ctl(action: str, *extra: str, check: bool = True) -> None:
     version = sorted(os.listdir("/etc/postgresql"))[-1]
     subprocess.run(
         ["pg_ctlcluster", "--skip-systemctl-redirect", version, "main", action, *extra],
-        check=True,
+        check=check,
         timeout=60,
         capture_output=True,
     )
@@ -49,19 +49,22 @@ def _pg_ready() -> bool:
 
 def _start_pg() -> None:
     if not _pg_ready():
-        subprocess.run(
-            [
-                "pg_ctlcluster",
-                "--skip-systemctl-redirect",
-                sorted(os.listdir("/etc/postgresql"))[-1],
-                "main",
-                "start",
-            ],
-            check=False,
-            timeout=60,
-            capture_output=True,
-        )
+        _pg_ctl("start", check=False)
     wait_for(_pg_ready, timeout=60, interval=0.2, what="pg_isready")
+
+
+def _all_completed(server: Server, job_ids: list[str]) -> list[dict]:
+    """Wait until every job is completed; return them."""
+    return wait_for(
+        lambda: (
+            (js := [server.job(j) for j in job_ids])
+            and all(j["status"] == "completed" for j in js)
+            and js
+        ),
+        timeout=60,
+        interval=0.25,
+        what="every job completed",
+    )
 
 
 @pytest.fixture
@@ -124,16 +127,7 @@ def test_an_outage_degrades_health_and_the_service_recovers_by_itself(server: Se
     assert outage_seconds <= OUTAGE_LIMIT
     assert recover_seconds <= RECOVER_LIMIT, f"200 again after {recover_seconds:.1f} s"
 
-    jobs = wait_for(
-        lambda: (
-            (js := [server.job(j) for j in job_ids])
-            and all(j["status"] == "completed" for j in js)
-            and js
-        ),
-        timeout=60,
-        interval=0.25,
-        what="every job completed",
-    )
+    jobs = _all_completed(server, job_ids)
     engine = sa.create_engine(db_url)
     try:
         with engine.connect() as conn:
@@ -176,16 +170,7 @@ def test_a_blip_shorter_than_the_stale_threshold_costs_no_attempt(tmp_path: Path
             time.sleep(3)  # checkpoints fall due meanwhile: they must wait, not fail the job
         finally:
             _start_pg()
-        jobs = wait_for(
-            lambda: (
-                (js := [server.job(j) for j in job_ids])
-                and all(j["status"] == "completed" for j in js)
-                and js
-            ),
-            timeout=60,
-            interval=0.25,
-            what="every job completed",
-        )
+        jobs = _all_completed(server, job_ids)
         for job in jobs:
             reasons = [event["reason"] for event in server.events(job["id"])]
             assert reasons == ["created", "claimed", "completed"], reasons

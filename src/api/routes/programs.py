@@ -99,4 +99,4 @@ def cancel_job(job_id: str, programs: ProgramsDep) -> JobOut:
 @router.get("/jobs/{job_id}/events", response_model=list[EventOut], responses=NOT_FOUND)
 def job_events(job_id: str, programs: ProgramsDep) -> list[EventOut]:
     """Every status change of the job, oldest first."""
-    return [EventOut.of(event) for event in programs.events(job_id)]
+    return [EventOut.model_validate(event) for event in programs.events(job_id)]

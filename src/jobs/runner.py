@@ -21,7 +21,7 @@ import sqlalchemy as sa
 from db.database import Sessions
 from jobs import metrics, store
 from jobs.batch import GroupCommit
-from jobs.errors import LeaseLost, PermanentStepError, RetryableStepError
+from jobs.errors import LeaseLost, PermanentStepError, StepError
 from jobs.models import Job
 from jobs.status import Reason
 from jobs.steps import JSON, StepHandler
@@ -212,24 +212,17 @@ class Runner:
                 ),
             )
             return "timeout"
-        except PermanentStepError as error:
+        except StepError as error:  # the step said whether another attempt can help
+            retryable = not isinstance(error, PermanentStepError)
+            reason = Reason.RETRYABLE_ERROR if retryable else Reason.PERMANENT_ERROR
             await self._fail(
                 lease,
-                Reason.PERMANENT_ERROR,
-                retryable=False,
+                reason,
+                retryable=retryable,
                 error=str(error),
                 usage=self._spent(job, lease, error.usage),
             )
-            return "permanent_error"
-        except RetryableStepError as error:
-            await self._fail(
-                lease,
-                Reason.RETRYABLE_ERROR,
-                retryable=True,
-                error=str(error),
-                usage=self._spent(job, lease, error.usage),
-            )
-            return "retryable_error"
+            return reason.value
         except (LeaseLost, sa.exc.SQLAlchemyError):
             raise  # not the step's fault: no failure to record
         except Exception as error:

@@ -20,6 +20,7 @@ from jobs.steps import JSON, StepResult
 from programs.schemas import ProgramRequest
 
 RUN_TIMEOUT_SECONDS = 120  # a run that takes longer is broken, not slow
+SUBMITTERS = 16  # concurrent callers of submit, as 16 HTTP connections would be
 
 
 class OneStep:
@@ -76,11 +77,13 @@ async def _run(url: str, jobs: int, concurrency: int) -> EngineRun:
     await runner.start()
     started = time.perf_counter()
 
-    def submit_all() -> None:
-        for _ in range(jobs):
-            service.submit(request, None)
+    left = iter(range(jobs))  # shared: each caller takes the next job until none is left
 
-    submitting = asyncio.create_task(asyncio.to_thread(submit_all))
+    async def caller() -> None:
+        for _ in left:
+            await service.submit(request, None)
+
+    submitting = asyncio.gather(*(caller() for _ in range(SUBMITTERS)))
     deadline = started + RUN_TIMEOUT_SECONDS
     while time.perf_counter() < deadline:
         await asyncio.sleep(0.005)

@@ -26,7 +26,7 @@ def _engine_rows(f: dict[str, Any]) -> list[Row]:
     sqlite, rows = f["engine_sqlite"], []
     rows.append(
         Row(
-            "engine throughput, SQLite (in-process, concurrency 8)",
+            "engine throughput, SQLite (in-process, JOB_CONCURRENCY=8)",
             f"{sqlite['median']:.0f} jobs/s ({sqlite['jobs']} jobs, runs "
             f"{', '.join(f'{x:.0f}' for x in sqlite['runs'])})",
             "≥ 2,000 jobs/s",
@@ -41,7 +41,7 @@ def _engine_rows(f: dict[str, Any]) -> list[Row]:
     else:
         rows.append(
             Row(
-                "engine throughput, PostgreSQL (in-process, concurrency 8)",
+                "engine throughput, PostgreSQL (in-process, JOB_CONCURRENCY=8)",
                 f"{pg['median']:.0f} jobs/s ({pg['jobs']} jobs, runs "
                 f"{', '.join(f'{x:.0f}' for x in pg['runs'])})",
                 "≥ 1,000 jobs/s",

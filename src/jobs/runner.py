@@ -4,6 +4,12 @@ Database work goes through `asyncio.to_thread` in short transactions, so no
 query blocks the event loop that carries heartbeats, and no transaction is
 held across a step. Every write a job makes is fenced on its lease: once the
 lease is lost, the task stops and what it computed is discarded.
+
+Claims ride on the group commit (`jobs.batch`): each batch ends with a claim
+for the slots that are free once its writes commit, so a job's completion and
+the claim of the next job share one transaction. A claim runs only when there
+may be work: something was submitted, retried or reclaimed, the last claim
+filled every slot, or the idle poll came round.
 """
 
 from __future__ import annotations
@@ -17,12 +23,12 @@ from dataclasses import dataclass
 from typing import Any, Literal, TypeVar
 
 import sqlalchemy as sa
+from sqlalchemy.orm import Session
 
 from db.database import Sessions
 from jobs import metrics, store
 from jobs.batch import GroupCommit
 from jobs.errors import LeaseLost, PermanentStepError, StepError
-from jobs.models import Job
 from jobs.status import Reason
 from jobs.steps import JSON, StepHandler
 
@@ -76,7 +82,7 @@ class Runner:
         self, *, sessions: Sessions, instance_id: str, handler: StepHandler, config: RunnerConfig
     ) -> None:
         self._sessions = sessions
-        self._batch = GroupCommit(sessions)  # the jobs' writes share commits
+        self._batch = GroupCommit(sessions, tail=self, coalesce=store.COALESCE)  # shared commits
         self._instance_id = instance_id
         self._handler = handler
         self._config = config
@@ -86,6 +92,9 @@ class Runner:
         self._claimer: asyncio.Task[None] | None = None
         self.claiming = True  # off while heartbeats fail
         self._stopping = False  # set once, by shutdown
+        # Work may be due while `_asked` is ahead of `_answered`: each wake counts up,
+        # and a claim that came back short answers every wake counted before it ran.
+        self._asked, self._answered = 1, 0
 
     async def start(self) -> None:
         """Start the claim loop on the running event loop."""
@@ -96,7 +105,17 @@ class Runner:
     def wake(self) -> None:
         """Look for work now (thread-safe: routes call it from the thread pool)."""
         if self._loop is not None and not self._loop.is_closed():
-            self._loop.call_soon_threadsafe(self._wake.set)
+            self._loop.call_soon_threadsafe(self._wake_now)
+
+    def _wake_now(self) -> None:
+        self._asked += 1
+        self._wake.set()
+
+    async def write(self, fn: Callable[..., T], **kwargs: Any) -> T:
+        """A write that may add work (a submit), in the next group commit, whose claim
+        can then take the new job at once."""
+        self._asked += 1
+        return await self._batch.write(fn, **kwargs)
 
     def leases(self) -> list[store.Lease]:
         """The leases this process holds right now."""
@@ -109,8 +128,9 @@ class Runner:
     async def _db(self, fn: Callable[..., T], **kwargs: Any) -> T:
         return await asyncio.to_thread(self._tx, fn, **kwargs)
 
-    async def _write(self, fn: Callable[..., T], **kwargs: Any) -> T:
-        """A job's fenced write, retried through a database blip.
+    async def _write(self, fn: Callable[..., T], *, ends: str | None = None, **kwargs: Any) -> T:
+        """A job's fenced write, retried through a database blip; `ends` names the job
+        when the write ends its attempt (its batch then claims into the slot).
 
         Retrying is safe: the write is conditional on the lease, so one that
         lands after the job was taken matches nothing and raises LeaseLost.
@@ -119,7 +139,7 @@ class Runner:
         delay = FIRST_WRITE_RETRY_SECONDS
         while True:
             try:
-                return await self._batch.write(fn, **kwargs)
+                return await self._batch.write(fn, ends=ends, **kwargs)
             except sa.exc.IntegrityError:
                 raise
             except sa.exc.DBAPIError as error:
@@ -134,41 +154,61 @@ class Runner:
                 delay = min(delay * 2, MAX_WRITE_RETRY_SECONDS)
 
     async def _claim_loop(self) -> None:
+        """Make a batch (and so a claim) happen when work may be due and no write is
+        coming that would claim anyway; look again every POLL_SECONDS."""
         while not self._stopping:
-            self._wake.clear()  # before claiming: a submit during the claim wakes us again
-            free = self._config.concurrency - len(self._running)
-            claimed = await self._claim(free) if free > 0 and self.claiming else 0
-            if claimed and claimed == free:
-                continue  # the queue may hold more; slots free up as tasks end
+            self._wake.clear()  # before claiming: a wake during the claim runs us again
+            if self._asked > self._answered and self._free(set()) > 0 and self.claiming:
+                try:
+                    await self._batch.kick()
+                except Exception:
+                    logger.exception("claiming jobs failed; trying again in %s s", POLL_SECONDS)
+                else:
+                    continue
             try:
                 # asyncio.timeout, not wait_for: 3.11's wait_for can swallow a
                 # cancel that arrives as the event fires.
                 async with asyncio.timeout(POLL_SECONDS):
                     await self._wake.wait()
             except TimeoutError:
-                pass
+                self._asked += 1  # due retries and peers' submissions show up here
 
-    async def _claim(self, limit: int) -> int:
-        try:
-            jobs = await self._db(store.claim, owner=self._instance_id, limit=limit)
-        except Exception:
-            logger.exception("claiming jobs failed; trying again in %s s", POLL_SECONDS)
-            return 0
+    def _free(self, ending: set[str]) -> int:
+        """Slots free once the attempts in `ending` have ended."""
+        return self._config.concurrency - len(self._running.keys() - ending)
+
+    def plan(self, ending: set[str]) -> Callable[[Session], Any] | None:
+        """The batch tail (see `jobs.batch.Tail`): claim what the free slots can take."""
+        limit = self._free(ending)
+        if self._stopping or not self.claiming or limit <= 0 or self._asked <= self._answered:
+            return None
+        asked = self._asked
+        owner = self._instance_id
+
+        def claim(session: Session) -> tuple[list[store.JobRow], int, int]:
+            return store.claim(session, owner=owner, limit=limit), limit, asked
+
+        return claim
+
+    def deliver(self, outcome: tuple[list[store.JobRow], int, int]) -> None:
+        """Run the jobs a batch's claim took."""
+        jobs, limit, asked = outcome
+        if len(jobs) < limit:
+            self._answered = max(self._answered, asked)
         for job in jobs:
             self._spawn(job)
-        return len(jobs)
 
     def _current(self, job_id: str, lease: store.Lease) -> _Running | None:
         """This attempt's entry (the job may since have been claimed again, here)."""
         running = self._running.get(job_id)
         return running if running is not None and running.lease == lease else None
 
-    def _spawn(self, job: Job) -> None:
+    def _spawn(self, job: store.JobRow) -> None:
         lease = store.lease_of(job)
         task = asyncio.create_task(self._attempt(job, lease), name=f"job-{job.id}")
         self._running[job.id] = _Running(lease, task, dict(job.usage or {}))
 
-    async def _attempt(self, job: Job, lease: store.Lease) -> None:
+    async def _attempt(self, job: store.JobRow, lease: store.Lease) -> None:
         started = time.monotonic()
         outcome = "interrupted"  # stays so when shutdown hands the job back
         try:
@@ -195,7 +235,7 @@ class Runner:
                 del self._running[job.id]
             self._wake.set()  # a slot is free
 
-    async def _run_or_record_failure(self, job: Job, lease: store.Lease) -> str:
+    async def _run_or_record_failure(self, job: store.JobRow, lease: store.Lease) -> str:
         try:
             async with asyncio.timeout(self._config.timeout_seconds):
                 await self._steps(job, lease)
@@ -239,14 +279,16 @@ class Runner:
             )
             return "retryable_error"
 
-    def _spent(self, job: Job, lease: store.Lease, extra: dict[str, int]) -> dict[str, int] | None:
+    def _spent(
+        self, job: store.JobRow, lease: store.Lease, extra: dict[str, int]
+    ) -> dict[str, int] | None:
         """The job's usage so far (saved, plus this attempt's steps), plus a failed step's."""
         running = self._current(job.id, lease)
         usage = dict(running.usage) if running else dict(job.usage or {})
         _count(usage, extra)
         return usage or None
 
-    async def _steps(self, job: Job, lease: store.Lease) -> None:
+    async def _steps(self, job: store.JobRow, lease: store.Lease) -> None:
         payload: JSON = job.request
         done: list[JSON] = list(job.steps or [])
         usage = self._running[job.id].usage  # spawned with this lease just before
@@ -269,6 +311,7 @@ class Runner:
         result = self._handler.result(payload, done)
         await self._write(
             store.complete,
+            ends=lease.job_id,
             lease=lease,
             result=result,
             usage=usage or None,
@@ -287,6 +330,7 @@ class Runner:
     ) -> None:
         await self._write(
             store.fail_attempt,
+            ends=lease.job_id,
             lease=lease,
             error=error,
             usage=usage,
@@ -295,13 +339,13 @@ class Runner:
             backoff_base=self._config.backoff_base,
         )
 
-    async def _stopped(self, job: Job, lease: store.Lease) -> str:
+    async def _stopped(self, job: store.JobRow, lease: store.Lease) -> str:
         """The task was cancelled: say why in the row, unless shutdown hands it back."""
         running = self._current(job.id, lease)
         cause = running.stop_cause if running else None
         if cause == "cancel":
             try:
-                await self._write(store.acknowledge_cancel, lease=lease)
+                await self._write(store.acknowledge_cancel, ends=lease.job_id, lease=lease)
             finally:
                 if running and running.cancelled:
                     running.cancelled.set_result(None)
@@ -348,7 +392,7 @@ class Runner:
         for job_id in list(self._running):
             self.stop_job(job_id, "lost")
 
-    async def shutdown(self, grace_seconds: float) -> list[Job]:
+    async def shutdown(self, grace_seconds: float) -> list[store.JobRow]:
         """Stop claiming, let running jobs finish for `grace_seconds`, hand the rest back."""
         self._stopping = True
         if self._claimer is not None:

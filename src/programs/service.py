@@ -5,14 +5,17 @@ Routes call these; these call `jobs.store` for every change of state.
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import json
 import logging
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
 
 from db.database import Sessions
 from jobs import queries, store
@@ -29,6 +32,21 @@ LOCAL_CANCEL_WAIT_SECONDS = 5  # a local cancel normally lands in milliseconds
 
 class IdempotencyConflict(JobError):
     """This Idempotency-Key was already used with a different request body."""
+
+
+def _create(session: Session, *, idempotency_key: str | None, **values: Any) -> Job | None:
+    """Insert the job; None when its idempotency key is taken.
+
+    A keyed insert runs in a savepoint: in a group commit, its duplicate-key
+    error must roll back only itself, not the other writes of the batch.
+    """
+    if idempotency_key is None:
+        return store.create(session, **values)
+    try:
+        with session.begin_nested():
+            return store.create(session, idempotency_key=idempotency_key, **values)
+    except IntegrityError:
+        return None
 
 
 def _checked(job_id: str) -> str:
@@ -55,32 +73,45 @@ class Programs:
     generator: ProgramGenerator
     max_attempts: int
 
-    def submit(self, request: ProgramRequest, idempotency_key: str | None) -> tuple[Job, bool]:
-        """Create a pending job (or return the one this key made); True when created."""
+    async def submit(
+        self, request: ProgramRequest, idempotency_key: str | None
+    ) -> tuple[Job, bool]:
+        """Create a pending job (or return the one this key made); True when created.
+
+        The insert rides on the runner's group commit: concurrent submits share a
+        commit, and the same transaction can already claim the new job.
+        """
         payload = request.model_dump()
         digest = hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()
-        if idempotency_key is not None and (found := self._replay(idempotency_key, digest)):
+        if idempotency_key is not None and (found := await self._replay(idempotency_key, digest)):
             return found, False
-        try:
-            with self.sessions.write() as session:
-                job = store.create(
-                    session,
-                    payload=payload,
-                    max_attempts=self.max_attempts,
-                    total_steps=self.generator.total_steps(payload),
-                    idempotency_key=idempotency_key,
-                    request_hash=digest,
-                )
-        except IntegrityError:
-            # Two requests with one key raced; the other insert won.
-            if idempotency_key is not None and (found := self._replay(idempotency_key, digest)):
-                return found, False
-            raise
+        values = {
+            "payload": payload,
+            "max_attempts": self.max_attempts,
+            "total_steps": self.generator.total_steps(payload),
+            "idempotency_key": idempotency_key,
+            "request_hash": digest,
+        }
         if self.runner is not None:
-            self.runner.wake()
-        return job, True
+            job = await self.runner.write(_create, **values)
+        else:
+            job = await asyncio.to_thread(self._create_alone, values)
+        if job is not None:
+            return job, True
+        # Two requests with one key raced; the other insert won.
+        assert idempotency_key is not None  # only a key can collide
+        if found := await self._replay(idempotency_key, digest):
+            return found, False
+        raise IdempotencyConflict()  # its job was pruned in between: let the client decide
 
-    def _replay(self, key: str, digest: str) -> Job | None:
+    def _create_alone(self, values: dict[str, Any]) -> Job | None:
+        with self.sessions.write() as session:
+            return _create(session, **values)
+
+    async def _replay(self, key: str, digest: str) -> Job | None:
+        return await asyncio.to_thread(self._replay_now, key, digest)
+
+    def _replay_now(self, key: str, digest: str) -> Job | None:
         with self.sessions.read() as session:
             job = queries.by_idempotency_key(session, key)
         if job is not None and job.request_hash != digest:

@@ -40,14 +40,14 @@ def _located(job: JobOut, response: Response) -> JobOut:
         **BODY,
     },
 )
-def generate(
+async def generate(
     body: ProgramRequest,
     programs: ProgramsDep,
     response: Response,
     idempotency_key: Annotated[str | None, Header(min_length=1, max_length=255)] = None,
 ) -> JobOut:
     """Queue a program; poll the job at `Location` until it is terminal."""
-    job, created = programs.submit(body, idempotency_key)
+    job, created = await programs.submit(body, idempotency_key)
     if not created:
         response.status_code = status.HTTP_200_OK
     return _located(JobOut.of(job), response)

@@ -233,3 +233,52 @@ async def test_a_failed_steps_tokens_still_count_in_the_jobs_usage(sessions):
     failed = await _until(_status(sessions, job.id, "failed"))
     await runner.shutdown(1)
     assert failed.usage == {"total_tokens": 10 + 10 + 7}  # steps 0 and 1, and the failed one
+
+
+class Overlap:
+    """One short step per job; records the most jobs it saw running at once."""
+
+    def __init__(self) -> None:
+        self.now = self.most = 0
+
+    def total_steps(self, payload: dict[str, Any]) -> int:
+        return 1
+
+    async def run_step(
+        self, payload: dict[str, Any], index: int, done: list[dict[str, Any]]
+    ) -> StepResult:
+        self.now += 1
+        self.most = max(self.most, self.now)
+        await asyncio.sleep(0.01)
+        self.now -= 1
+        return StepResult({}, "done")
+
+    def result(self, payload: dict[str, Any], done: list[dict[str, Any]]) -> dict[str, Any]:
+        return {}
+
+
+async def test_submits_through_the_runner_are_claimed_in_their_batch_within_concurrency(
+    sessions,
+):
+    handler = Overlap()
+    runner = Runner(
+        sessions=sessions,
+        instance_id="me",
+        handler=handler,  # type: ignore[arg-type]
+        config=RunnerConfig(concurrency=3, backoff_base=0, timeout_seconds=30),
+    )
+    await runner.start()
+    payload = factories.make_request()
+    jobs = await asyncio.gather(
+        *(
+            runner.write(store.create, payload=payload, max_attempts=1, total_steps=1)
+            for _ in range(20)
+        )
+    )
+    for job in jobs:
+        await _until(_status(sessions, job.id, "completed"))
+    await runner.shutdown(1)
+    assert handler.most == 3  # every slot was used, and never more
+    with sessions.read() as session:
+        first = queries.events(session, jobs[0].id)
+    assert [event.reason for event in first] == ["created", "claimed", "completed"]

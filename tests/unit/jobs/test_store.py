@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import multiprocessing
+import time
+import uuid
 from datetime import timedelta
 
 import pytest
@@ -278,3 +280,34 @@ def test_prune_deletes_old_terminal_jobs_and_their_events(sessions, engine):
     with engine.connect() as conn:
         left = conn.execute(sa.text("SELECT DISTINCT job_id FROM job_events")).scalars().all()
     assert left == [young.id]
+
+
+def test_many_completes_share_one_statement_and_still_fence_each_lease(sessions, engine):
+    held = [factories.running(sessions, owner="me") for _ in range(3)]
+    other = factories.running(sessions, owner="me")
+    stranger = store.Lease(other.job_id, other.owner, other.attempt + 1)  # a stale attempt
+    updates: list[str] = []
+    sa.event.listen(
+        engine,
+        "before_cursor_execute",
+        lambda _c, _cur, sql, *_a: updates.append(sql) if sql.startswith("UPDATE") else None,
+    )
+    calls = [{"lease": lease, "result": {"n": 1}, "usage": None} for lease in [*held, stranger]]
+    with sessions.write() as session:
+        outcomes = store.complete_many(session, calls)
+    assert [o.status for o in outcomes[:3]] == ["completed"] * 3
+    assert isinstance(outcomes[3], LeaseLost)
+    assert len(updates) == 1  # one executemany for the three jobs
+    assert factories.load(sessions, other.job_id).status == "in_progress"
+    assert [factories.load(sessions, lease.job_id).result for lease in held] == [{"n": 1}] * 3
+    assert _events(sessions, held[0].job_id)[-1] == ("in_progress", "completed", "completed")
+    assert _events(sessions, other.job_id)[-1] == ("pending", "in_progress", "claimed")
+
+
+def test_new_job_ids_are_time_ordered_uuids():
+    ids = [store.new_job_id() for _ in range(3)]
+    assert all(uuid.UUID(job_id).version == 7 for job_id in ids)
+    assert len(set(ids)) == 3
+    earlier = store.new_job_id()
+    time.sleep(0.002)  # a later millisecond: the id sorts after
+    assert store.new_job_id() > earlier

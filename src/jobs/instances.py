@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from jobs import clock
-from jobs.models import Instance, Job
+from jobs.models import Instance, Job, status_is
 from jobs.status import JobStatus
 
 PID_START_SLACK = timedelta(seconds=1)  # /proc's boot time is whole seconds
@@ -58,7 +58,7 @@ def mark_stopped(session: Session, *, instance_id: str) -> None:
 
 def prune(session: Session, *, older_than: datetime) -> None:
     """Forget instances silent since `older_than` that no longer own a running job."""
-    running_owners = sa.select(Job.owner).where(Job.status == JobStatus.IN_PROGRESS.value)
+    running_owners = sa.select(Job.owner).where(status_is(JobStatus.IN_PROGRESS))
     session.execute(
         sa.delete(Instance).where(
             Instance.heartbeat_at < older_than,
@@ -76,9 +76,7 @@ def dead_owners(session: Session, *, who: Me) -> list[str]:
     """
     owners = (
         sa.select(Job.owner)
-        .where(
-            Job.status == JobStatus.IN_PROGRESS.value, Job.owner.is_not(None), Job.owner != who.id
-        )
+        .where(status_is(JobStatus.IN_PROGRESS), Job.owner.is_not(None), Job.owner != who.id)
         .distinct()
     )
     rows = session.scalars(sa.select(Instance).where(Instance.id.in_(owners)))

@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from jobs import clock, instances, store
-from jobs.models import Job
+from jobs.models import Job, status_is
 from jobs.status import JobStatus, Reason
 
 RESTART_MESSAGE = "Job terminated - server was restarted while job was running"
@@ -44,7 +44,7 @@ def find_stuck(session: Session, *, where: sa.ColumnElement[bool]) -> list[Job]:
     """The in_progress jobs matching `where`, oldest heartbeat first."""
     query = (
         sa.select(Job)
-        .where(Job.status == JobStatus.IN_PROGRESS.value, where)
+        .where(status_is(JobStatus.IN_PROGRESS), where)
         .order_by(Job.heartbeat_at, Job.id)
     )
     return list(session.scalars(query))

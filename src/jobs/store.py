@@ -34,7 +34,7 @@ from sqlalchemy.orm import Session
 
 from jobs import clock
 from jobs.errors import InvalidTransition, JobNotFound, LeaseLost
-from jobs.models import Job, JobEvent
+from jobs.models import Job, JobEvent, status_is
 from jobs.status import JobStatus, Reason
 
 logger = logging.getLogger(__name__)
@@ -261,7 +261,7 @@ def _claim_statement() -> sa.Update:
     due = (
         sa.select(JOBS.c.id)
         .where(
-            JOBS.c.status == PENDING,
+            status_is(JobStatus.PENDING),
             sa.or_(JOBS.c.next_attempt_at.is_(None), JOBS.c.next_attempt_at <= now),
         )
         .order_by(JOBS.c.created_at, JOBS.c.id)
@@ -696,7 +696,7 @@ def reclaim(session: Session, *, where: sa.ColumnElement[bool], why: Reclaim) ->
     )
     jobs = _update_objects(
         session,
-        Job.status == IN_PROGRESS,
+        status_is(JobStatus.IN_PROGRESS),
         where,
         status=status,
         owner=None,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import multiprocessing
+import re
 import time
 import uuid
 from datetime import timedelta
@@ -12,7 +13,7 @@ import sqlalchemy as sa
 
 import factories
 from db.database import Sessions, make_engine
-from jobs import clock, queries, recovery, store
+from jobs import clock, instances, queries, recovery, store
 from jobs.errors import InvalidTransition, JobNotFound, LeaseLost
 from jobs.status import Reason
 
@@ -311,3 +312,51 @@ def test_new_job_ids_are_time_ordered_uuids():
     earlier = store.new_job_id()
     time.sleep(0.002)  # a later millisecond: the id sorts after
     assert store.new_job_id() > earlier
+
+
+def _plans(engine: sa.Engine, run) -> str:
+    """SQLite's query plans of the reads and writes `run` sends, in one string."""
+    sent: list[tuple[str, object]] = []
+
+    def listener(_conn, _cursor, statement, params, _context, _many) -> None:
+        if statement.lstrip().startswith(("SELECT", "WITH", "UPDATE", "DELETE")):
+            sent.append((statement, params))
+
+    sa.event.listen(engine, "before_cursor_execute", listener)
+    try:
+        run()
+    finally:
+        sa.event.remove(engine, "before_cursor_execute", listener)
+    with engine.connect() as conn:
+        return " | ".join(
+            row[3]
+            for statement, params in sent
+            for row in conn.exec_driver_sql(f"EXPLAIN QUERY PLAN {statement}", params)
+        )
+
+
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
+def test_claims_heartbeats_sweeps_and_pruning_read_their_partial_indexes(sessions, engine):
+    factories.running(sessions, owner="peer:1:x")
+    factories.create(sessions)
+
+    def claim() -> None:
+        with sessions.write() as session:
+            store.claim(session, owner="me", limit=1)
+
+    def stale() -> None:
+        with sessions.write() as session:
+            recovery.reclaim_stale(session, policy=POLICY, instance_id="me")
+
+    def owners() -> None:
+        with sessions.read() as session:
+            instances.dead_owners(session, who=instances.me())
+
+    def prune() -> None:
+        with sessions.write() as session:
+            store.prune(session, older_than=clock.utcnow())
+
+    assert "USING INDEX ix_jobs_pending" in _plans(engine, claim)
+    assert re.search(r"\bix_jobs_running\b", _plans(engine, stale))
+    assert "ix_jobs_running_owner" in _plans(engine, owners)
+    assert "ix_jobs_finished" in _plans(engine, prune)

@@ -123,18 +123,17 @@ def _event(
 
 
 def _queue(session: Session, table: sa.Table, rows: list[dict[str, Any]]) -> None:
-    queued: dict[sa.Table, list[dict[str, Any]]] = session.info.setdefault(
-        _QUEUED,
-        {JOBS: [], EVENTS: []},  # jobs first: events refer to them
-    )
-    queued[table].extend(rows)
+    session.info.setdefault(_QUEUED, {}).setdefault(table, []).extend(rows)
 
 
-def _insert_queued(session: Session) -> None:
-    """Insert the rows queued so far, one statement per table (Core: the ORM costs more)."""
-    for table, rows in session.info.pop(_QUEUED, {}).items():
-        if rows:
+def _insert_queued(session: Session, tables: Sequence[sa.Table] = (JOBS, EVENTS)) -> None:
+    """Insert the rows queued so far in `tables`, one statement per table (Core: the ORM
+    costs more); jobs first, as events refer to them."""
+    queued = session.info.get(_QUEUED, {})
+    for table in tables:
+        if rows := queued.get(table):
             session.connection().execute(_INSERT[table], rows)
+            queued[table] = []
 
 
 def _record(session: Session, events: list[dict[str, Any]]) -> None:
@@ -293,7 +292,7 @@ def _claim_statement() -> sa.Update:
 
 def claim(session: Session, *, owner: str, limit: int) -> list[sa.Row[Any]]:
     """Take up to `limit` due pending jobs for `owner`, oldest first (the CLAIMED columns)."""
-    _insert_queued(session)  # jobs submitted earlier in this transaction can be claimed
+    _insert_queued(session, [JOBS])  # jobs submitted earlier in this transaction can be claimed
     now = clock.utcnow()
     params = {"claim_now": now, "claim_limit": limit, "claim_owner": owner}
     jobs = list(session.connection().execute(_claim_statement(), params))

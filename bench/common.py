@@ -266,6 +266,20 @@ def pg_database(name: str) -> Iterator[str]:
         )
 
 
+#: whether any job is still to run; the statuses are literals so both databases answer from
+#: the partial indexes, where counting completed jobs would scan the table on every poll
+UNFINISHED = (
+    "SELECT EXISTS (SELECT 1 FROM program_generation_jobs WHERE status = 'pending')"
+    " OR EXISTS (SELECT 1 FROM program_generation_jobs WHERE status = 'in_progress')"
+)
+
+
+def sqlite_unfinished(path: Path) -> bool:
+    """Whether a job in the SQLite file is pending or running (cheap enough to poll)."""
+    with closing(sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=5)) as conn:
+        return bool(conn.execute(UNFINISHED).fetchone()[0])
+
+
 def sqlite_count(path: Path, status: str) -> int:
     """Jobs in `status`, read straight from the SQLite file (no server involved)."""
     with closing(sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=5)) as conn:

@@ -14,7 +14,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from bench.common import REQUEST, StatementCounter, in_process, log, pg_database
+from bench.common import REQUEST, UNFINISHED, StatementCounter, in_process, log, pg_database
 from db.database import make_engine
 from jobs.steps import JSON, StepResult
 from programs.schemas import ProgramRequest
@@ -66,6 +66,11 @@ def _completed(engine: sa.Engine) -> int:
         )
 
 
+def _unfinished(engine: sa.Engine) -> bool:
+    with engine.connect() as conn:
+        return bool(conn.scalar(sa.text(UNFINISHED)))
+
+
 async def _run(url: str, jobs: int, concurrency: int) -> EngineRun:
     engine = make_engine(url)
     watcher = make_engine(url)  # counts completions; not counted itself
@@ -87,12 +92,14 @@ async def _run(url: str, jobs: int, concurrency: int) -> EngineRun:
     deadline = started + RUN_TIMEOUT_SECONDS
     while time.perf_counter() < deadline:
         await asyncio.sleep(0.02)  # polling the count costs the database too
-        if submitting.done() and await asyncio.to_thread(_completed, watcher) >= jobs:
+        if submitting.done() and not await asyncio.to_thread(_unfinished, watcher):
             break
     else:
         raise TimeoutError(f"{jobs} jobs not completed within {RUN_TIMEOUT_SECONDS} s")
     seconds = time.perf_counter() - started
     await submitting
+    if (done := _completed(watcher)) != jobs:
+        raise RuntimeError(f"{done} of {jobs} jobs completed")
     statements, commits = dict(counter.statements), counter.commits
     await runner.shutdown(0)
     engine.dispose()

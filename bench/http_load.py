@@ -8,7 +8,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from bench.common import REQUEST, log, percentile, server, sqlite_count, wait_for
+from bench.common import REQUEST, log, percentile, server, sqlite_count, sqlite_unfinished, wait_for
 from bench.loadgen import closed_loop
 
 CONNECTIONS = 16
@@ -50,12 +50,14 @@ def run(jobs: int, logs: Path) -> HttpRun:
             posted = time.perf_counter() - started
             accepted = tally.statuses.get(202, 0)
             wait_for(
-                lambda: sqlite_count(db, "completed") >= accepted,
+                lambda: not sqlite_unfinished(db),
                 timeout=120,
                 interval=0.01,
                 what=f"{accepted} jobs completed",
             )
             seconds = time.perf_counter() - started
+            if (done := sqlite_count(db, "completed")) != accepted:
+                raise RuntimeError(f"{done} of {accepted} jobs completed")
     latencies = tally.latencies
     result = HttpRun(
         accepted,

@@ -25,11 +25,6 @@ BODY = {
 }
 
 
-def _located(job: JobOut, response: Response) -> JobOut:
-    response.headers["Location"] = f"/api/programs/jobs/{job.id}"
-    return job
-
-
 @router.post(
     "/generate",
     status_code=status.HTTP_202_ACCEPTED,
@@ -43,14 +38,15 @@ def _located(job: JobOut, response: Response) -> JobOut:
 async def generate(
     body: ProgramRequest,
     programs: ProgramsDep,
-    response: Response,
     idempotency_key: Annotated[str | None, Header(min_length=1, max_length=255)] = None,
-) -> JobOut:
+) -> Response:
     """Queue a program; poll the job at `Location` until it is terminal."""
     job, created = await programs.submit(body, idempotency_key)
-    if not created:
-        response.status_code = status.HTTP_200_OK
-    return _located(JobOut.of(job), response)
+    return json_response(
+        JobOut.of(job),
+        status_code=status.HTTP_202_ACCEPTED if created else status.HTTP_200_OK,
+        headers={"Location": f"/api/programs/jobs/{job.id}"},
+    )
 
 
 @router.get("/jobs/{job_id}", response_model=JobOut, responses=NOT_FOUND)

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from bench.common import REQUEST, Server, log, median, wait_for
+from settings import Settings
 
 SLOW = {**REQUEST, "weeks": 8}
 FAST_TICKS = {
@@ -23,6 +24,8 @@ FAST_TICKS = {
     "GENERATION_STEP_DELAY_SECONDS": "5",
     "SHUTDOWN_GRACE_SECONDS": "0",
 }
+#: the default heartbeat, stale and monitor intervals (30 / 90 / 15 s); a step outlasts detection
+DEFAULT_TICKS = {"GENERATION_STEP_DELAY_SECONDS": "200", "SHUTDOWN_GRACE_SECONDS": "0"}
 
 
 def _row(db: Path, sql: str, *args: Any) -> tuple[Any, ...] | None:
@@ -88,11 +91,15 @@ def restart(logs: Path) -> dict[str, float]:
     }
 
 
-def silent_peer(logs: Path) -> dict[str, float]:
-    """SIGSTOP the owner of a running job (1 s heartbeats): when does the other take it?"""
+def silent_peer(logs: Path, ticks: dict[str, str] = FAST_TICKS) -> dict[str, float]:
+    """SIGSTOP the owner of a running job: when does the other instance take it?"""
+    stale, monitor = (
+        float(ticks.get(name, Settings.model_fields[name.lower()].default))
+        for name in ("HEARTBEAT_STALE_SECONDS", "MONITOR_INTERVAL_SECONDS")
+    )
     with tempfile.TemporaryDirectory(prefix="progen-bench-") as tmp:
         db, url = Path(tmp) / "peer.db", f"sqlite:///{tmp}/peer.db"
-        peers = [Server(url, logs / "peer-server.log", **FAST_TICKS) for _ in range(2)]
+        peers = [Server(url, logs / "peer-server.log", **ticks) for _ in range(2)]
         try:
             for peer in peers:
                 peer.start()
@@ -105,7 +112,7 @@ def silent_peer(logs: Path) -> dict[str, float]:
             stopped = time.time()
             back = wait_for(
                 lambda: _reclaimed_at(db, job_id),
-                timeout=30,
+                timeout=stale + monitor + 30,
                 interval=0.01,
                 what="peer's job reclaimed",
             )
@@ -114,9 +121,6 @@ def silent_peer(logs: Path) -> dict[str, float]:
         finally:
             for peer in peers:
                 peer.stop()
-    stale, monitor = (
-        float(FAST_TICKS[k]) for k in ("HEARTBEAT_STALE_SECONDS", "MONITOR_INTERVAL_SECONDS")
-    )
     return {"detected_s": back - stopped, "observed_s": seen - stopped, "bound_s": stale + monitor}
 
 

@@ -11,6 +11,7 @@ from pydantic import BaseModel, ConfigDict
 
 from jobs import clock
 from jobs.models import Job
+from jobs.queries import JobView
 from jobs.status import JobStatus
 from programs.schemas import Program, ProgramRequest
 
@@ -59,8 +60,8 @@ class JobOut(BaseModel):
     recovery_note: str | None
 
     @classmethod
-    def of(cls, job: Job) -> JobOut:
-        """Shape a job row for the API."""
+    def of(cls, job: Job | JobView) -> JobOut:
+        """Shape a job (an ORM object or a `queries.view` row) for the API."""
         progress = None
         if job.total_steps:
             progress = Progress(
@@ -92,7 +93,7 @@ class JobOut(BaseModel):
         )
 
 
-def retry_after(job: Job) -> int | None:
+def retry_after(job: Job | JobView) -> int | None:
     """Whole seconds a client should wait before polling a non-terminal job again."""
     if job.status == JobStatus.IN_PROGRESS:
         return IN_PROGRESS_POLL_SECONDS

@@ -118,17 +118,17 @@ class Programs:
             raise IdempotencyConflict()
         return job
 
-    def get(self, job_id: str) -> Job:
-        """One job."""
-        with self.sessions.read() as session:
-            return queries.get(session, _checked(job_id))
+    def get(self, job_id: str) -> queries.JobView:
+        """One job, as the API shows it."""
+        with self.sessions.engine.connect() as connection:
+            return queries.view(connection, _checked(job_id))
 
     def page(
         self, statuses: Sequence[JobStatus], limit: int, cursor: str | None
-    ) -> tuple[list[Job], str | None]:
+    ) -> tuple[list[queries.JobView], str | None]:
         """Newest first, with a cursor to the next page."""
-        with self.sessions.read() as session:
-            return queries.page(session, statuses=statuses, limit=limit, cursor=cursor)
+        with self.sessions.engine.connect() as connection:
+            return queries.page(connection, statuses=statuses, limit=limit, cursor=cursor)
 
     def events(self, job_id: str) -> list[JobEvent]:
         """A job's status changes, oldest first."""
@@ -143,7 +143,7 @@ class Programs:
             self.runner.wake()
         return job
 
-    def cancel(self, job_id: str) -> Job:
+    def cancel(self, job_id: str) -> store.JobRow:
         """Cancel now if pending or running here; a peer's job stops at its next heartbeat."""
         job_id = _checked(job_id)
         with self.sessions.write() as session:

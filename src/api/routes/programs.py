@@ -6,10 +6,12 @@ from typing import Annotated
 
 from fastapi import APIRouter, Header, Query, Response, status
 
+from api import reads
 from api.deps import ProgramsDep, TokenCheck
 from api.schemas import ErrorOut, EventOut, JobOut, JobPage, json_response, retry_after
 from jobs.status import JobStatus
 from programs.schemas import ProgramRequest
+from programs.service import Programs
 
 router = APIRouter(
     prefix="/api/programs",
@@ -49,13 +51,21 @@ async def generate(
     )
 
 
-@router.get("/jobs/{job_id}", response_model=JobOut, responses=NOT_FOUND)
-def get_job(job_id: str, programs: ProgramsDep) -> Response:
-    """One job; non-terminal answers carry `Retry-After`."""
+def _job_response(programs: Programs, job_id: str) -> Response:
     job = programs.get(job_id)
     seconds = retry_after(job)
     headers = {"Retry-After": str(seconds)} if seconds is not None else None
     return json_response(JobOut.of(job), headers=headers)
+
+
+@router.get("/jobs/{job_id}", response_model=JobOut, responses=NOT_FOUND)
+async def get_job(job_id: str, programs: ProgramsDep) -> Response:
+    """One job; non-terminal answers carry `Retry-After`.
+
+    `async`, and on SQLite without a thread hop: a poll is one short read and a
+    small answer (see `reads.run`).
+    """
+    return await reads.run(programs.sessions.engine, _job_response, programs, job_id)
 
 
 @router.get("/jobs", response_model=JobPage, responses={422: {"model": ErrorOut}})

@@ -73,14 +73,16 @@ class StatementCounter:
     """Counts the statements (by kind) and commits an engine sends."""
 
     statements: Counter[str] = field(default_factory=Counter)
+    seconds: Counter[str] = field(default_factory=Counter)  # time in the driver, by kind
     commits: int = 0
 
     def attach(self, engine: sa.Engine) -> None:
         """Listen on `engine`."""
         event.listen(engine, "before_cursor_execute", self._on_statement)
+        event.listen(engine, "after_cursor_execute", self._on_answer)
         event.listen(engine, "commit", self._on_commit)
 
-    def _on_statement(self, _conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+    def _on_statement(self, conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
         words = statement.split(None, 3)
         kind = words[0].upper() if words else "?"
         if kind in {"INSERT", "DELETE"} and len(words) > 2:
@@ -90,6 +92,11 @@ class StatementCounter:
         elif kind == "BEGIN":
             kind = " ".join(words[:2]).upper()
         self.statements[kind] += 1
+        conn.info["bench_sent"] = (kind, time.perf_counter())
+
+    def _on_answer(self, conn: Any, *_args: Any) -> None:
+        kind, sent = conn.info.pop("bench_sent", ("?", time.perf_counter()))
+        self.seconds[kind] += time.perf_counter() - sent
 
     def _on_commit(self, _conn: Any) -> None:
         self.commits += 1
@@ -97,6 +104,7 @@ class StatementCounter:
     def reset(self) -> None:
         """Forget what was counted."""
         self.statements.clear()
+        self.seconds.clear()
         self.commits = 0
 
     @property

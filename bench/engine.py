@@ -48,6 +48,7 @@ class EngineRun:
     jobs: int
     seconds: float
     statements: dict[str, int]
+    statement_seconds: dict[str, float]  # time in the database driver, by kind
     commits: int
 
     @property
@@ -100,11 +101,11 @@ async def _run(url: str, jobs: int, concurrency: int) -> EngineRun:
     await submitting
     if (done := _completed(watcher)) != jobs:
         raise RuntimeError(f"{done} of {jobs} jobs completed")
-    statements, commits = dict(counter.statements), counter.commits
+    statements, spent, commits = dict(counter.statements), dict(counter.seconds), counter.commits
     await runner.shutdown(0)
     engine.dispose()
     watcher.dispose()
-    return EngineRun(jobs, seconds, statements, commits)
+    return EngineRun(jobs, seconds, statements, spent, commits)
 
 
 def run_sqlite(jobs: int, concurrency: int = 8) -> EngineRun:
@@ -169,6 +170,17 @@ def main() -> None:
     else:
         run = runner(args.jobs)
     log(f"{run.jobs_per_second:.0f} jobs/s; per job {per_job(run)}")
+    driver = sum(run.statement_seconds.values())
+    log(
+        f"statements spent {driver:.2f} s of {run.seconds:.2f} s in the driver: "
+        + ", ".join(
+            f"{kind} {ms:.3f} ms/job"
+            for kind, ms in sorted(
+                ((k, v / run.jobs * 1000) for k, v in run.statement_seconds.items()),
+                key=lambda item: -item[1],
+            )
+        )
+    )
     log(f"sqlite single-row commits/s: {sqlite_commits_per_second():.0f}")
 
 

@@ -34,7 +34,7 @@ class IdempotencyConflict(JobError):
     """This Idempotency-Key was already used with a different request body."""
 
 
-def _create(session: Session, *, idempotency_key: str | None, **values: Any) -> Job | None:
+def _create(session: Session, *, idempotency_key: str | None, **values: Any) -> store.JobRow | None:
     """Insert the job; None when its idempotency key is taken.
 
     A keyed insert runs in a savepoint: in a group commit, its duplicate-key
@@ -75,7 +75,7 @@ class Programs:
 
     async def submit(
         self, request: ProgramRequest, idempotency_key: str | None
-    ) -> tuple[Job, bool]:
+    ) -> tuple[store.JobRow, bool]:
         """Create a pending job (or return the one this key made); True when created.
 
         The insert rides on the runner's group commit: concurrent submits share a
@@ -104,7 +104,7 @@ class Programs:
             return found, False
         raise IdempotencyConflict()  # its job was pruned in between: let the client decide
 
-    def _create_alone(self, values: dict[str, Any]) -> Job | None:
+    def _create_alone(self, values: dict[str, Any]) -> store.JobRow | None:
         with self.sessions.write() as session:
             return _create(session, **values)
 
@@ -135,7 +135,7 @@ class Programs:
         with self.sessions.read() as session:
             return queries.events(session, _checked(job_id))
 
-    def retry(self, job_id: str) -> Job:
+    def retry(self, job_id: str) -> store.JobRow:
         """Queue a failed or cancelled job again, with JOB_MAX_ATTEMPTS more attempts."""
         with self.sessions.write() as session:
             job = store.retry(session, job_id=_checked(job_id), extra_attempts=self.max_attempts)

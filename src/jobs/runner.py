@@ -158,7 +158,7 @@ class Runner:
         coming that would claim anyway; look again every POLL_SECONDS."""
         while not self._stopping:
             self._wake.clear()  # before claiming: a wake during the claim runs us again
-            if self._asked > self._answered and self._free(set()) > 0 and self.claiming:
+            if self._claim_limit(set()):
                 try:
                     await self._batch.kick()
                 except Exception:
@@ -173,14 +173,17 @@ class Runner:
             except TimeoutError:
                 self._asked += 1  # due retries and peers' submissions show up here
 
-    def _free(self, ending: set[str]) -> int:
-        """Slots free once the attempts in `ending` have ended."""
-        return self._config.concurrency - len(self._running.keys() - ending)
+    def _claim_limit(self, ending: set[str]) -> int:
+        """How many jobs to claim once the attempts in `ending` have ended: the free slots,
+        or 0 when no claim should run (stopping, not claiming, or no work may be due)."""
+        if self._stopping or not self.claiming or self._asked <= self._answered:
+            return 0
+        return max(self._config.concurrency - len(self._running.keys() - ending), 0)
 
     def plan(self, ending: set[str]) -> Callable[[Session], Any] | None:
         """The batch tail (see `jobs.batch.Tail`): claim what the free slots can take."""
-        limit = self._free(ending)
-        if self._stopping or not self.claiming or limit <= 0 or self._asked <= self._answered:
+        limit = self._claim_limit(ending)
+        if not limit:
             return None
         asked = self._asked
         owner = self._instance_id

@@ -160,10 +160,11 @@ def _update(session: Session, *where: sa.ColumnElement[bool], **values: Any) -> 
     return list(session.connection().execute(statement))
 
 
-ENDED = (JOBS.c.id, JOBS.c.status, JOBS.c.attempts)  # what an ended attempt's event needs
 #: what a worker needs of a job it claimed (reading back every column costs more than the claim)
 CLAIMED = (
-    *ENDED,
+    JOBS.c.id,
+    JOBS.c.status,
+    JOBS.c.attempts,
     JOBS.c.owner,
     JOBS.c.max_attempts,
     JOBS.c.request,
@@ -175,10 +176,10 @@ CLAIMED = (
 
 
 @functools.lru_cache(maxsize=32)
-def _fenced_statement(columns: tuple[str, ...], returning: tuple[sa.Column[Any], ...]) -> sa.Update:
+def _fenced_statement(columns: tuple[str, ...]) -> sa.Update:
     """A worker's fenced UPDATE, built once per set of columns (the hot path: building
     a statement costs more than running it)."""
-    statement = (
+    return (
         sa.update(JOBS)
         .where(
             JOBS.c.id == sa.bindparam("lease_id"),
@@ -188,17 +189,6 @@ def _fenced_statement(columns: tuple[str, ...], returning: tuple[sa.Column[Any],
         )
         .values({name: sa.bindparam(f"new_{name}", type_=JOBS.c[name].type) for name in columns})
     )
-    return statement.returning(*returning) if returning else statement
-
-
-def _fenced_update(
-    session: Session, lease: Lease, *, returning: tuple[sa.Column[Any], ...], **values: Any
-) -> list[sa.Row[Any]]:
-    """Write plain values to a job under `lease`; no rows means the lease was lost."""
-    params = {f"new_{name}": value for name, value in values.items()}
-    params.update(lease_id=lease.job_id, lease_owner=lease.owner, lease_attempt=lease.attempt)
-    statement = _fenced_statement(tuple(sorted(values)), returning)
-    return list(session.connection().execute(statement, params))
 
 
 def _update_objects(session: Session, *where: sa.ColumnElement[bool], **values: Any) -> list[Job]:
@@ -398,10 +388,6 @@ def complete_many(
             "result": call["result"],
             "usage": call["usage"],
             "error": None,
-            "owner": None,
-            "finished_at": now,
-            "heartbeat_at": None,
-            "updated_at": now,
         }
         if call.get("steps") is not None:
             values.update(
@@ -411,19 +397,41 @@ def complete_many(
                 progress_at=now,
             )
         writes.append((call["lease"], values))
-    outcomes: list[SimpleNamespace | LeaseLost] = []
-    for (lease, _), lost in zip(writes, _fenced_many(session, writes), strict=True):
-        outcomes.append(
-            lost or SimpleNamespace(id=lease.job_id, status=COMPLETED, attempts=lease.attempt)
-        )
+    return _end_attempts(session, writes, Reason.COMPLETED, "completed", now)
+
+
+def acknowledge_cancel(session: Session, *, lease: Lease) -> JobRow:
+    """The owner stops a job whose cancel was requested."""
+    now = clock.utcnow()
+    writes = [(lease, {"status": CANCELLED})]
+    return _raise_lost(
+        _end_attempts(session, writes, Reason.CANCELLED, "cancelled on request", now)
+    )
+
+
+def _end_attempts(
+    session: Session,
+    writes: list[tuple[Lease, dict[str, Any]]],
+    reason: Reason,
+    message: str,
+    now: datetime,
+) -> list[SimpleNamespace | LeaseLost]:
+    """Fenced writes that end attempts in the status each names, with their events: the
+    ended job (id, status, attempts), or LeaseLost."""
+    ended = {"owner": None, "finished_at": now, "heartbeat_at": None, "updated_at": now}
+    writes = [(lease, {**values, **ended}) for lease, values in writes]
+    outcomes: list[SimpleNamespace | LeaseLost] = [
+        lost or SimpleNamespace(id=lease.job_id, status=values["status"], attempts=lease.attempt)
+        for (lease, values), lost in zip(writes, _fenced_many(session, writes), strict=True)
+    ]
     _record(
         session,
         [
             _event(
                 job,
                 from_status=IN_PROGRESS,
-                reason=Reason.COMPLETED,
-                message="completed",
+                reason=reason,
+                message=message,
                 instance_id=lease.owner,
                 now=now,
             )
@@ -479,7 +487,7 @@ def _fenced_many(
             )
             by_columns.setdefault(tuple(sorted(values)), []).append(params)
     for columns, rows in by_columns.items():
-        written = session.connection().execute(_fenced_statement(columns, ()), rows).rowcount
+        written = session.connection().execute(_fenced_statement(columns), rows).rowcount
         if written != len(rows):  # the rows were checked and are ours: this is a bug
             raise RuntimeError(f"fenced write changed {written} of {len(rows)} held jobs")
     return [
@@ -488,26 +496,6 @@ def _fenced_many(
         else LeaseLost(f"job {lease.job_id}: lease of attempt {lease.attempt} lost")
         for lease, _ in writes
     ]
-
-
-def acknowledge_cancel(session: Session, *, lease: Lease) -> JobRow:
-    """The owner stops a job whose cancel was requested."""
-    return _finish(session, lease, Reason.CANCELLED, "cancelled on request", status=CANCELLED)
-
-
-def _finish(session: Session, lease: Lease, reason: Reason, message: str, **values: Any) -> JobRow:
-    now = clock.utcnow()
-    jobs = _fenced_update(
-        session,
-        lease,
-        returning=ENDED,
-        owner=None,
-        finished_at=now,
-        heartbeat_at=None,
-        updated_at=now,
-        **values,
-    )
-    return _ended_attempt(session, jobs, lease, reason, message, now)
 
 
 def fail_attempt(

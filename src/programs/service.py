@@ -69,7 +69,7 @@ class Programs:
     """
 
     sessions: Sessions
-    runner: Runner | None
+    runner: Runner
     generator: ProgramGenerator
     max_attempts: int
 
@@ -92,10 +92,7 @@ class Programs:
             "idempotency_key": idempotency_key,
             "request_hash": digest,
         }
-        if self.runner is not None:
-            job = await self.runner.write(_create, **values)
-        else:
-            job = await asyncio.to_thread(self._create_alone, values)
+        job = await self.runner.write(_create, **values)
         if job is not None:
             return job, True
         # Two requests with one key raced; the other insert won.
@@ -103,10 +100,6 @@ class Programs:
         if found := await self._replay(idempotency_key, digest):
             return found, False
         raise IdempotencyConflict()  # its job was pruned in between: let the client decide
-
-    def _create_alone(self, values: dict[str, Any]) -> store.JobRow | None:
-        with self.sessions.write() as session:
-            return _create(session, **values)
 
     async def _replay(self, key: str, digest: str) -> Job | None:
         return await asyncio.to_thread(self._replay_now, key, digest)
@@ -139,8 +132,7 @@ class Programs:
         """Queue a failed or cancelled job again, with JOB_MAX_ATTEMPTS more attempts."""
         with self.sessions.write() as session:
             job = store.retry(session, job_id=_checked(job_id), extra_attempts=self.max_attempts)
-        if self.runner is not None:
-            self.runner.wake()
+        self.runner.wake()
         return job
 
     def cancel(self, job_id: str) -> store.JobRow:
@@ -148,7 +140,7 @@ class Programs:
         job_id = _checked(job_id)
         with self.sessions.write() as session:
             job = store.request_cancel(session, job_id=job_id)
-        if job.status != JobStatus.IN_PROGRESS or self.runner is None:
+        if job.status != JobStatus.IN_PROGRESS:
             return job
         done = self.runner.cancel_now(job_id)
         if done is not None:

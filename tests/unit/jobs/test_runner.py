@@ -52,8 +52,10 @@ class Counting:
         return {"steps": [step["index"] for step in done]}
 
 
-def _runner(sessions, handler: Counting, owner: str = "me", timeout: float = 30) -> Runner:
-    config = RunnerConfig(concurrency=2, backoff_base=0, timeout_seconds=timeout)
+def _runner(
+    sessions, handler: Any, owner: str = "me", timeout: float = 30, concurrency: int = 2
+) -> Runner:
+    config = RunnerConfig(concurrency=concurrency, backoff_base=0, timeout_seconds=timeout)
     return Runner(sessions=sessions, instance_id=owner, handler=handler, config=config)
 
 
@@ -261,12 +263,7 @@ async def test_submits_through_the_runner_are_claimed_in_their_batch_within_conc
     sessions,
 ):
     handler = Overlap()
-    runner = Runner(
-        sessions=sessions,
-        instance_id="me",
-        handler=handler,  # type: ignore[arg-type]
-        config=RunnerConfig(concurrency=3, backoff_base=0, timeout_seconds=30),
-    )
+    runner = _runner(sessions, handler, concurrency=3)
     await runner.start()
     payload = factories.make_request()
     jobs = await asyncio.gather(

@@ -73,6 +73,8 @@ class StatementCounter:
     """Counts the statements (by kind) and commits an engine sends."""
 
     statements: Counter[str] = field(default_factory=Counter)
+    # what the database ran: an executemany runs its statement once per parameter set
+    executions: Counter[str] = field(default_factory=Counter)
     seconds: Counter[str] = field(default_factory=Counter)  # time in the driver, by kind
     commits: int = 0
 
@@ -82,7 +84,9 @@ class StatementCounter:
         event.listen(engine, "after_cursor_execute", self._on_answer)
         event.listen(engine, "commit", self._on_commit)
 
-    def _on_statement(self, conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+    def _on_statement(
+        self, conn: Any, _cursor: Any, statement: str, parameters: Any, _context: Any, many: bool
+    ) -> None:
         words = statement.split(None, 3)
         kind = words[0].upper() if words else "?"
         if kind in {"INSERT", "DELETE"} and len(words) > 2:
@@ -92,6 +96,7 @@ class StatementCounter:
         elif kind == "BEGIN":
             kind = " ".join(words[:2]).upper()
         self.statements[kind] += 1
+        self.executions[kind] += len(parameters) if many else 1
         conn.info["bench_sent"] = (kind, time.perf_counter())
 
     def _on_answer(self, conn: Any, *_args: Any) -> None:
@@ -104,6 +109,7 @@ class StatementCounter:
     def reset(self) -> None:
         """Forget what was counted."""
         self.statements.clear()
+        self.executions.clear()
         self.seconds.clear()
         self.commits = 0
 

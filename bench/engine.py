@@ -48,6 +48,7 @@ class EngineRun:
     jobs: int
     seconds: float
     statements: dict[str, int]
+    executions: dict[str, int]  # an executemany counts once per parameter set
     statement_seconds: dict[str, float]  # time in the database driver, by kind
     commits: int
 
@@ -101,11 +102,12 @@ async def _run(url: str, jobs: int, concurrency: int) -> EngineRun:
     await submitting
     if (done := _completed(watcher)) != jobs:
         raise RuntimeError(f"{done} of {jobs} jobs completed")
-    statements, spent, commits = dict(counter.statements), dict(counter.seconds), counter.commits
+    statements, executions = dict(counter.statements), dict(counter.executions)
+    spent, commits = dict(counter.seconds), counter.commits
     await runner.shutdown(0)
     engine.dispose()
     watcher.dispose()
-    return EngineRun(jobs, seconds, statements, spent, commits)
+    return EngineRun(jobs, seconds, statements, executions, spent, commits)
 
 
 def run_sqlite(jobs: int, concurrency: int = 8) -> EngineRun:
@@ -140,15 +142,19 @@ def sqlite_commits_per_second(seconds: float = 2.0) -> float:
         return done / elapsed
 
 
+def _data(counts: dict[str, int]) -> int:
+    return sum(n for kind, n in counts.items() if not kind.startswith(("BEGIN", "PRAGMA")))
+
+
 def per_job(run: EngineRun) -> dict[str, Any]:
-    """Statements and commits one job costs, with the breakdown by kind."""
-    data = sum(n for kind, n in run.statements.items() if not kind.startswith(("BEGIN", "PRAGMA")))
+    """Statements sent, statements executed and commits one job costs, by kind."""
     return {
-        "statements": data / run.jobs,
+        "statements": _data(run.statements) / run.jobs,
+        "executions": _data(run.executions) / run.jobs,
         "commits": run.commits / run.jobs,
         "by_kind": {
             kind: round(n / run.jobs, 3)
-            for kind, n in sorted(run.statements.items(), key=lambda item: -item[1])
+            for kind, n in sorted(run.executions.items(), key=lambda item: -item[1])
         },
     }
 

@@ -54,7 +54,8 @@ def _engine_rows(f: dict[str, Any]) -> list[Row]:
             "engine vs. physical limit (SQLite)",
             f"{limit['fraction'] * 100:.1f} % of {limit['limit_jobs_per_s']:.0f} jobs/s "
             f"({limit['commits_per_s']:.0f} single-row commits/s ÷ "
-            f"{limit['statements_per_job']:.2f} statements/job; {limit['commits_per_job']:.2f} "
+            f"{limit['executions_per_job']:.2f} statement executions/job, sent as "
+            f"{limit['statements_per_job']:.2f} statements; {limit['commits_per_job']:.2f} "
             f"commits/job)",
             "≥ 50 %",
             limit["fraction"] >= 0.5,

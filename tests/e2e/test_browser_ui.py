@@ -222,6 +222,24 @@ def test_polling_stops_when_a_job_is_terminal(page: Page, server):
     assert requests.count(job_url) == 0
 
 
+def test_load_more_shows_the_next_page_without_repeats(page: Page, server):
+    for _ in range(25):
+        create_job(server.url)
+    total = len(server_job_ids(server.url))
+    assert 25 <= total < 100  # the list endpoint answered with every job
+    open_app(page, server.url)
+    rows, more = page.locator("li.job"), page.get_by_role("button", name="Load more")
+    expect(rows).to_have_count(20)
+    expect(more).to_be_visible()
+    more.click()
+    expect(rows).to_have_count(min(total, 40))
+    shown = rows.evaluate_all("rows => rows.map((r) => r.dataset.id)")
+    assert len(set(shown)) == len(shown), "a job was listed twice"
+    assert set(shown) <= server_job_ids(server.url)
+    if total <= 40:
+        expect(more).to_be_hidden()
+
+
 def test_health_panel_turns_red_and_recovers(page: Page, server, shots):
     health = page.locator("#health")
     open_app(page, server.url)

@@ -12,7 +12,7 @@ import subprocess
 import sys
 import time
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import closing, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -116,9 +116,12 @@ class StatementCounter:
     @property
     def data_statements(self) -> int:
         """Statements that read or write rows (not BEGIN, PRAGMA)."""
-        return sum(
-            n for kind, n in self.statements.items() if not kind.startswith(("BEGIN", "PRAGMA"))
-        )
+        return data_count(self.statements)
+
+
+def data_count(counts: Mapping[str, int]) -> int:
+    """The counts of the kinds that read or write rows (not BEGIN, PRAGMA)."""
+    return sum(n for kind, n in counts.items() if not kind.startswith(("BEGIN", "PRAGMA")))
 
 
 def machine() -> dict[str, Any]:

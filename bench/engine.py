@@ -14,7 +14,15 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from bench.common import REQUEST, UNFINISHED, StatementCounter, in_process, log, pg_database
+from bench.common import (
+    REQUEST,
+    UNFINISHED,
+    StatementCounter,
+    data_count,
+    in_process,
+    log,
+    pg_database,
+)
 from db.database import make_engine
 from jobs.steps import JSON, StepResult
 from programs.schemas import ProgramRequest
@@ -142,15 +150,11 @@ def sqlite_commits_per_second(seconds: float = 2.0) -> float:
         return done / elapsed
 
 
-def _data(counts: dict[str, int]) -> int:
-    return sum(n for kind, n in counts.items() if not kind.startswith(("BEGIN", "PRAGMA")))
-
-
 def per_job(run: EngineRun) -> dict[str, Any]:
     """Statements sent, statements executed and commits one job costs, by kind."""
     return {
-        "statements": _data(run.statements) / run.jobs,
-        "executions": _data(run.executions) / run.jobs,
+        "statements": data_count(run.statements) / run.jobs,
+        "executions": data_count(run.executions) / run.jobs,
         "commits": run.commits / run.jobs,
         "by_kind": {
             kind: round(n / run.jobs, 3)

@@ -13,8 +13,7 @@ import itertools
 import json
 import re
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Iterator
-from contextlib import asynccontextmanager
+from collections.abc import Awaitable, Callable, Coroutine, Iterator
 from dataclasses import dataclass, field
 from typing import Any, TypeVar, cast
 
@@ -106,23 +105,21 @@ class Connection(asyncio.Protocol):
             self.transport.close()
 
 
-@asynccontextmanager
-async def _connections(port: int, count: int) -> AsyncIterator[list[Connection]]:
-    """`count` open connections (opened before any clock starts), closed on exit."""
+async def _drive(
+    port: int, count: int, seconds: float, work: Callable[[Connection, float], Awaitable[None]]
+) -> float:
+    """Open `count` connections, then run `work(connection, started)` on each at once;
+    abandoned SLACK_SECONDS after `seconds`. Returns the seconds from start to the end
+    (the connecting happens before the clock starts)."""
     pool = [await Connection.open(port) for _ in range(count)]
     try:
-        yield pool
+        started = time.perf_counter()
+        async with asyncio.timeout(seconds + SLACK_SECONDS):
+            await asyncio.gather(*(work(conn, started) for conn in pool))
+        return time.perf_counter() - started
     finally:
         for conn in pool:
             conn.close()
-
-
-async def _all(
-    seconds: float, work: Callable[[Connection], Awaitable[None]], pool: list[Connection]
-) -> None:
-    """`work` on every connection at once, abandoned SLACK_SECONDS after `seconds`."""
-    async with asyncio.timeout(seconds + SLACK_SECONDS):
-        await asyncio.gather(*(work(conn) for conn in pool))
 
 
 async def closed_loop(
@@ -141,7 +138,7 @@ async def closed_loop(
     raw = encode(method, path, json.dumps(body).encode() if body is not None else None)
     indices = iter(range(total))
 
-    async def worker(conn: Connection) -> None:
+    async def worker(conn: Connection, started: float) -> None:
         for _ in indices:
             if (sent := time.perf_counter()) > started + max_seconds:
                 return
@@ -150,10 +147,7 @@ async def closed_loop(
             if keep_ids and status < 300:
                 tally.ids.append(json.loads(answer)["id"])
 
-    async with _connections(port, connections) as pool:
-        started = time.perf_counter()
-        await _all(max_seconds, worker, pool)
-        tally.seconds = time.perf_counter() - started
+    tally.seconds = await _drive(port, connections, max_seconds, worker)
     return tally
 
 
@@ -169,17 +163,14 @@ async def timed_loop(
     """GET `paths` (in turn) as fast as possible for `seconds` (a throughput probe)."""
     tally, requests = Tally(), _requests(paths)
 
-    async def worker(conn: Connection) -> None:
+    async def worker(conn: Connection, started: float) -> None:
         for _ in range(int(seconds * MAX_RATE)):
             if (sent := time.perf_counter()) > started + seconds:
                 return
             status, _ = await conn.request(next(requests))
             tally.add(status, time.perf_counter() - sent)
 
-    async with _connections(port, connections) as pool:
-        started = time.perf_counter()
-        await _all(seconds, worker, pool)
-        tally.seconds = time.perf_counter() - started
+    tally.seconds = await _drive(port, connections, seconds, worker)
     return tally
 
 
@@ -196,7 +187,7 @@ async def open_loop(
     tally, requests = Tally(), _requests(paths)
     indices = iter(range(int(rate * seconds)))
 
-    async def worker(conn: Connection) -> None:
+    async def worker(conn: Connection, started: float) -> None:
         for index in indices:
             due = started + index / rate
             if (wait := due - time.perf_counter()) > 0:
@@ -206,8 +197,5 @@ async def open_loop(
             tally.add(status, time.perf_counter() - due)
             tally.late.append(sent - due)
 
-    async with _connections(port, connections) as pool:
-        started = time.perf_counter()
-        await _all(seconds, worker, pool)
-        tally.seconds = time.perf_counter() - started
+    tally.seconds = await _drive(port, connections, seconds, worker)
     return tally

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
+
+import sqlalchemy as sa
 
 from db.database import Sessions
 from jobs import clock, instances, store
@@ -25,7 +28,9 @@ def make_request(**overrides: Any) -> dict[str, Any]:
     return {**REQUEST, **overrides}
 
 
-def create(sessions: Sessions, *, max_attempts: int = 3, total: int = 5, **request: Any) -> Job:
+def create(
+    sessions: Sessions, *, max_attempts: int = 3, total: int = 5, **request: Any
+) -> store.JobRow:
     """A new pending job."""
     with sessions.write() as session:
         return store.create(
@@ -115,3 +120,24 @@ def wait_for(probe: Any, *, timeout: float = 10, interval: float = 0.05) -> Any:
             break
         time.sleep(interval)
     raise AssertionError(f"condition not met within {timeout} s (last value {value!r})")
+
+
+def sqlite_plans(engine: sa.Engine, run: Callable[[], Any]) -> list[str]:
+    """SQLite's query plan lines for the reads and writes `run` sends through `engine`."""
+    sent: list[tuple[str, Any]] = []
+
+    def listener(_conn, _cursor, statement, params, _context, _many) -> None:
+        if statement.lstrip().startswith(("SELECT", "WITH", "UPDATE", "DELETE")):
+            sent.append((statement, params))
+
+    sa.event.listen(engine, "before_cursor_execute", listener)
+    try:
+        run()
+    finally:
+        sa.event.remove(engine, "before_cursor_execute", listener)
+    with engine.connect() as conn:
+        return [
+            row[3]
+            for statement, params in sent
+            for row in conn.exec_driver_sql(f"EXPLAIN QUERY PLAN {statement}", params)
+        ]

@@ -33,6 +33,7 @@ from sqlalchemy import event
 from sqlalchemy.orm import Session
 
 from jobs import clock
+from jobs.batch import Many
 from jobs.errors import InvalidTransition, JobNotFound, LeaseLost
 from jobs.models import Job, JobEvent, status_is
 from jobs.status import JobStatus, Reason
@@ -443,7 +444,7 @@ def _end_attempts(
 
 
 #: store writes the group commit runs together, each with its many-jobs form
-COALESCE: dict[Callable[..., Any], Callable[[Session, list[dict[str, Any]]], list[Any]]] = {
+COALESCE: dict[Callable[..., Any], Many] = {
     checkpoint: checkpoint_many,
     complete: complete_many,
 }

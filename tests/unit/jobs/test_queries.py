@@ -5,7 +5,6 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-import sqlalchemy as sa
 
 import factories
 from jobs import clock, queries, store
@@ -46,22 +45,14 @@ def test_counts_pending_running_and_stale_but_never_terminal_jobs(engine, sessio
 def test_a_poll_and_healths_counts_read_the_primary_key_and_partial_indexes(engine, sessions):
     lease = factories.running(sessions)
     factories.create(sessions)
-    sent: list[tuple[str, object]] = []
 
-    def listener(_conn, _cursor, statement, params, _context, _many) -> None:
-        sent.append((statement, params))
+    def polls() -> None:
+        with engine.connect() as connection:
+            queries.view(connection, lease.job_id)
+            queries.counts(connection, stale_seconds=90)
+            queries.oldest_heartbeat(connection)
 
-    with engine.connect() as connection:
-        sa.event.listen(engine, "before_cursor_execute", listener)
-        queries.view(connection, lease.job_id)
-        queries.counts(connection, stale_seconds=90)
-        queries.oldest_heartbeat(connection)
-        sa.event.remove(engine, "before_cursor_execute", listener)
-        plans = [
-            row[3]
-            for statement, params in sent
-            for row in connection.exec_driver_sql(f"EXPLAIN QUERY PLAN {statement}", params)
-        ]
+    plans = factories.sqlite_plans(engine, polls)
     reads = [plan for plan in plans if "program_generation_jobs" in plan]
     assert len(reads) == 6, plans  # the poll, four counts, the oldest heartbeat
     assert all("USING" in plan for plan in reads), plans  # never the whole table

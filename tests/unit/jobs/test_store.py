@@ -316,23 +316,7 @@ def test_new_job_ids_are_time_ordered_uuids():
 
 def _plans(engine: sa.Engine, run) -> str:
     """SQLite's query plans of the reads and writes `run` sends, in one string."""
-    sent: list[tuple[str, object]] = []
-
-    def listener(_conn, _cursor, statement, params, _context, _many) -> None:
-        if statement.lstrip().startswith(("SELECT", "WITH", "UPDATE", "DELETE")):
-            sent.append((statement, params))
-
-    sa.event.listen(engine, "before_cursor_execute", listener)
-    try:
-        run()
-    finally:
-        sa.event.remove(engine, "before_cursor_execute", listener)
-    with engine.connect() as conn:
-        return " | ".join(
-            row[3]
-            for statement, params in sent
-            for row in conn.exec_driver_sql(f"EXPLAIN QUERY PLAN {statement}", params)
-        )
+    return " | ".join(factories.sqlite_plans(engine, run))
 
 
 @pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)

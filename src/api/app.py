@@ -10,7 +10,7 @@ from fastapi.staticfiles import StaticFiles
 from api import errors
 from api.lifespan import lifespan
 from api.limits import BodyLimit
-from api.routes import health, metrics, programs
+from api.routes import exports, health, metrics, programs
 from settings import VERSION, Settings
 
 WEB_DIR = Path(__file__).resolve().parent.parent / "web"
@@ -27,6 +27,7 @@ def create_app(settings: Settings) -> FastAPI:
     app.state.settings = settings
     errors.register(app)
     app.include_router(programs.router)
+    app.include_router(exports.router)
     app.include_router(health.router)
     app.include_router(metrics.router)
     app.add_middleware(BodyLimit)

@@ -8,13 +8,27 @@ in `harness`.
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from typing import Any
+
+import sqlalchemy as sa
+from scripts.chaos import proof
 
 import harness
 from harness import FAST, ROOT, free_port, wait_for
 from harness.servers import PROGEN_VARIABLES as CLEARED
 
-__all__ = ["CLEARED", "FAST", "REQUEST", "ROOT", "Server", "free_port", "record", "wait_for"]
+__all__ = [
+    "CLEARED",
+    "FAST",
+    "REQUEST",
+    "ROOT",
+    "Server",
+    "assert_proved",
+    "free_port",
+    "record",
+    "wait_for",
+]
 
 REQUEST = {
     "goal": "hypertrophy",
@@ -44,6 +58,17 @@ class Server(harness.Server):
     def events(self, job_id: str) -> list[dict[str, Any]]:
         """GET the job's events, oldest first."""
         return list(self.client.get(f"/api/programs/jobs/{job_id}/events").json())
+
+
+def assert_proved(db_url: str, job_ids: Sequence[str]) -> None:
+    """The chaos proof's safety checks on these jobs, read from the database: each exists
+    and is terminal, none completed twice, none written by a lease it had lost."""
+    engine = sa.create_engine(db_url)
+    try:
+        evidence = proof.Evidence.read(engine, job_ids)
+    finally:
+        engine.dispose()
+    assert proof.failed(proof.safety(evidence)) == []
 
 
 def record(name: str, **figures: float) -> None:

@@ -51,26 +51,11 @@ def parse_args(argv: list[str] | None = None) -> Config:
     parser.add_argument("--workdir", type=Path)
     parser.add_argument("--json-out", type=Path)
     parser.add_argument("--quiet", action="store_true")
-    args = parser.parse_args(argv)
-    low, _, high = args.weeks.partition("-")
-    return Config(
-        db=args.db,
-        instances=args.instances,
-        jobs=args.jobs,
-        duration=args.duration,
-        seed=args.seed,
-        faults=tuple(f for f in args.faults.split(",") if f.strip()),
-        database_url=args.database_url,
-        admin_url=args.admin_url,
-        step_delay=args.step_delay,
-        weeks=(int(low), int(high or low)),
-        concurrency=args.concurrency,
-        max_attempts=args.max_attempts,
-        settle_timeout=args.settle_timeout,
-        workdir=args.workdir,
-        json_out=args.json_out,
-        quiet=args.quiet,
-    )
+    values = vars(parser.parse_args(argv))  # the options are named as Config's fields
+    low, _, high = values["weeks"].partition("-")
+    values["weeks"] = (int(low), int(high or low))
+    values["faults"] = tuple(f for f in values["faults"].split(",") if f.strip())
+    return Config(**values)
 
 
 def main(argv: list[str] | None = None) -> int:

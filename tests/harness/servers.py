@@ -109,6 +109,8 @@ class Server:
         self.url = f"http://127.0.0.1:{self.port}"
         self.log = log
         self.env = server_env(db_url, settings, **env)
+        if app is not None:  # uvicorn imports it from the repository, beside src/
+            self.env["PYTHONPATH"] = f"{SRC}:{ROOT}"
         self.app = app
         self.extra_args = extra_args
         self.proc: subprocess.Popen[bytes] | None = None
@@ -119,7 +121,6 @@ class Server:
         """start_fastapi.sh, or the same uvicorn line on `app`."""
         if self.app is None:
             return [str(ROOT / "start_fastapi.sh"), "--port", str(self.port), *self.extra_args]
-        self.env["PYTHONPATH"] = f"{SRC}:{ROOT}"
         uvicorn = [str(ROOT / ".venv/bin/python"), "-m", "uvicorn", self.app]
         where = ["--app-dir", str(SRC), "--host", "127.0.0.1", "--port", str(self.port)]
         return [*uvicorn, *where, *self.extra_args]

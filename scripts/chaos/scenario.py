@@ -94,6 +94,43 @@ def _close(slots: list[Slot], log: Callable[[str], None]) -> None:
             log(f"closing slot {slot.number}: {error}")
 
 
+def _checks(
+    config: Config,
+    evidence: proof.Evidence,
+    submitter: Submitter,
+    sampler: Sampler,
+    unhealthy: list[str],
+    settled: bool,
+) -> list[Check]:
+    """Every check of the report, in its order."""
+    checks = [
+        proof.check(
+            "all_submitted", submitter.failures, f"{len(evidence.ids)}/{config.jobs} accepted"
+        ),
+        *proof.safety(evidence),
+        proof.check(
+            "progress_monotonic",
+            figures.regressions(sampler.series),
+            f"{sampler.samples} samples, no step went backwards",
+        ),
+        proof.check(
+            "completed_all_steps",
+            proof.incomplete(evidence),
+            "every completed job has all steps and its weeks",
+        ),
+        proof.check(
+            "no_unexpected_failure",
+            proof.unexpected_failures(evidence),
+            "no job failed except by running out of attempts",
+        ),
+        proof.check("instances_healthy_at_end", unhealthy, "every instance answers 200"),
+    ]
+    if not settled:
+        late = f"not all terminal {config.settle_timeout:g} s after the faults"
+        checks.append(Check("settled_in_time", False, late))
+    return checks
+
+
 def _play(config: Config, engine: sa.Engine, slots: list[Slot], summary: Summary) -> None:
     """Load and faults for `duration`, settle, then fill `summary` with checks and figures."""
     log = _logger(config)
@@ -125,35 +162,7 @@ def _play(config: Config, engine: sa.Engine, slots: list[Slot], summary: Summary
     sampler.sample()  # the final state
     unhealthy = [f"slot {s.number}" for s in slots if not s.wait_healthy(HEALTH_AT_END)]
     evidence = proof.Evidence.read(engine, ids)
-    regressions = figures.regressions(sampler.series)
-    summary.checks = [
-        proof.check("all_submitted", submitter.failures, f"{len(ids)}/{config.jobs} accepted"),
-        *proof.safety(evidence),
-        proof.check(
-            "progress_monotonic",
-            regressions,
-            f"{sampler.samples} samples, no step went backwards",
-        ),
-        proof.check(
-            "completed_all_steps",
-            proof.incomplete(evidence),
-            "every completed job has all steps and its weeks",
-        ),
-        proof.check(
-            "no_unexpected_failure",
-            proof.unexpected_failures(evidence),
-            "no job failed except by running out of attempts",
-        ),
-        proof.check("instances_healthy_at_end", unhealthy, "every instance answers 200"),
-    ]
-    if not settled:
-        summary.checks.append(
-            Check(
-                "settled_in_time",
-                False,
-                f"not all terminal {config.settle_timeout:g} s after the faults",
-            )
-        )
+    summary.checks = _checks(config, evidence, submitter, sampler, unhealthy, settled)
     summary.figures = figures.figures(
         evidence,
         sampler.series,

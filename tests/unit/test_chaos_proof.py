@@ -48,25 +48,27 @@ def job(job_id: str, status: str = "completed", **columns: Any) -> Any:
     return SimpleNamespace(**{**values, **columns})
 
 
-DONE = chain(CREATED, ("claimed", "in_progress", 1, "A"), ("completed", "completed", 1, "A"))
+CLAIMED_BY_A: Step = ("claimed", "in_progress", 1, "A")
+DONE = chain(CREATED, CLAIMED_BY_A, ("completed", "completed", 1, "A"))
+#: A's lease lost to the monitor, the job claimed again by B
+RECLAIMED: tuple[Step, ...] = (
+    CREATED,
+    CLAIMED_BY_A,
+    ("owner_dead", "pending", 1, None),
+    ("claimed", "in_progress", 2, "B"),
+)
 GOOD = {
-    "reclaimed after a kill": chain(
-        CREATED,
-        ("claimed", "in_progress", 1, "A"),
-        ("owner_dead", "pending", 1, None),
-        ("claimed", "in_progress", 2, "B"),
-        ("completed", "completed", 2, "B"),
-    ),
+    "reclaimed after a kill": chain(*RECLAIMED, ("completed", "completed", 2, "B")),
     "handed back at shutdown, attempt not counted": chain(
         CREATED,
-        ("claimed", "in_progress", 1, "A"),
+        CLAIMED_BY_A,
         ("shutdown", "pending", 0, "A"),
         ("claimed", "in_progress", 1, "B"),
         ("completed", "completed", 1, "B"),
     ),
     "retried after an error, then cancelled": chain(
         CREATED,
-        ("claimed", "in_progress", 1, "A"),
+        CLAIMED_BY_A,
         ("retryable_error", "pending", 1, "A"),
         ("cancelled", "cancelled", 1, None),
         ("manual_retry", "pending", 1, None),
@@ -90,23 +92,12 @@ def _late(events: list[Any], index: int, **changes: Any) -> list[Any]:
 BAD = {
     "no creation first": (chain(("claimed", "in_progress", 1, "A")), "not the creation"),
     "a lost lease completes after the reclaim": (
-        chain(
-            CREATED,
-            ("claimed", "in_progress", 1, "A"),
-            ("owner_dead", "pending", 1, None),
-            ("claimed", "in_progress", 2, "B"),
-            ("completed", "completed", 1, "A"),
-        ),
+        chain(*RECLAIMED, ("completed", "completed", 1, "A")),
         "written by A attempt 1",
     ),
     "a write from in_progress while the job was pending": (
         _late(
-            chain(
-                CREATED,
-                ("claimed", "in_progress", 1, "A"),
-                ("owner_dead", "pending", 1, None),
-                ("retryable_error", "pending", 1, "A"),
-            ),
+            chain(*RECLAIMED[:3], ("retryable_error", "pending", 1, "A")),
             3,
             from_status="in_progress",
         ),
@@ -119,18 +110,18 @@ BAD = {
     "a completed job that runs again": (
         chain(
             CREATED,
-            ("claimed", "in_progress", 1, "A"),
+            CLAIMED_BY_A,
             ("completed", "completed", 1, "A"),
             ("manual_retry", "pending", 1, None),
         ),
         "completed may not become pending",
     ),
     "a shutdown hand-back by another instance": (
-        chain(CREATED, ("claimed", "in_progress", 1, "A"), ("shutdown", "pending", 0, "B")),
+        chain(CREATED, CLAIMED_BY_A, ("shutdown", "pending", 0, "B")),
         "hand-back does not match",
     ),
     "a reclaim that changes the attempt": (
-        chain(CREATED, ("claimed", "in_progress", 1, "A"), ("owner_dead", "pending", 2, None)),
+        chain(CREATED, CLAIMED_BY_A, ("owner_dead", "pending", 2, None)),
         "reclaim changed the attempt",
     ),
     "leaving in_progress without a claim": (
@@ -167,7 +158,7 @@ def test_a_clean_run_passes_every_safety_check() -> None:
 def test_each_safety_check_can_fail() -> None:
     twice = chain(
         CREATED,
-        ("claimed", "in_progress", 1, "A"),
+        CLAIMED_BY_A,
         ("completed", "completed", 1, "A"),
         ("completed", "completed", 1, "A"),
     )

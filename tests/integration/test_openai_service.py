@@ -71,7 +71,7 @@ def make_server(tmp_path: Path, fake: Fake) -> Iterator[Callable[..., Server]]:
         settings = {
             "OPENAI_API_KEY": KEY,
             "OPENAI_BASE_URL": fake.base_url,
-            "GENERATOR": "auto",  # live.FAST says template; the key must make it pick openai
+            "GENERATOR": "auto",  # the harness says template; the key must make it pick openai
             "JOB_RETRY_BACKOFF_SECONDS": "0",
             **env,
         }

@@ -1,0 +1,117 @@
+"""A trainee's program: its own link, weeks in tabs, the overview, the chart, print."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from pages import SIZES, completed_job, no_horizontal_scroll, open_program
+from playwright.sync_api import Page, expect
+
+pytestmark = pytest.mark.e2e
+
+
+@pytest.fixture(scope="module")
+def long_job(server) -> dict:
+    """8 weeks × 3 days: two training blocks, each ending in a deload week."""
+    return completed_job(server.url, days_per_week=3, weeks=8, goal="hypertrophy")
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_a_program_opens_from_its_own_link_one_week_at_a_time(
+    page: Page, server, long_job, size, shots
+):
+    page.set_viewport_size(SIZES[size])
+    open_program(page, server.url, long_job["id"])
+    program = long_job["result"]
+    expect(page.locator("#program-title")).to_have_text(program["title"])
+    expect(page.locator("#request-form")).to_be_hidden()  # the program alone, not the jobs page
+
+    tabs = page.get_by_role("tab")
+    expect(tabs).to_have_count(8)
+    expect(page.get_by_role("tab", name="Week 1")).to_have_attribute("aria-selected", "true")
+    expect(page.locator(".week:visible")).to_have_count(1)
+    expect(page.get_by_role("heading", name=re.compile(r"^Week 1: "))).to_be_visible()
+
+    page.get_by_role("tab", name="Week 3").click()
+    week3 = page.get_by_role("tabpanel")
+    expect(week3).to_have_count(1)
+    expect(week3.get_by_role("heading", level=3)).to_have_text(
+        f"Week 3: {program['weeks'][2]['focus']}"
+    )
+    expect(week3.locator(".session")).to_have_count(3)
+    page.keyboard.press("ArrowRight")  # the tabs pattern: arrows move between weeks
+    expect(page.get_by_role("tab", name="Week 4")).to_be_focused()
+    expect(page.get_by_role("tab", name="Week 4")).to_have_attribute("aria-selected", "true")
+    no_horizontal_scroll(page)
+    page.screenshot(path=shots / f"program-view-{size}.png")
+
+
+def test_the_overview_is_a_grid_of_weeks_and_days_with_deloads_marked(page: Page, server, long_job):
+    page.set_viewport_size(SIZES["desktop"])
+    open_program(page, server.url, long_job["id"])
+    table = page.locator("table.overview")
+    expect(table.locator("thead th")).to_have_text(["Week", "Day 1", "Day 2", "Day 3", "Sets"])
+    expect(table.locator("tbody tr")).to_have_count(8)
+    deloads = [w["week"] for w in long_job["result"]["weeks"] if "deload" in w["focus"].lower()]
+    assert deloads, "the template writes a deload week into an 8-week program"
+    expect(table.locator("tbody tr.deload")).to_have_count(len(deloads))
+    for week in deloads:
+        expect(table.locator("tbody tr").nth(week - 1)).to_contain_text("deload")
+
+    table.get_by_role("button", name=f"Week {deloads[0]}").click()  # a row opens its week
+    expect(page.get_by_role("tab", name=f"Week {deloads[0]}")).to_have_attribute(
+        "aria-selected", "true"
+    )
+    expect(page.locator(f"#week-{deloads[0]}")).to_be_focused()
+
+
+def test_the_chart_draws_weekly_volume_and_effort_with_deloads_lower(
+    page: Page, server, long_job, shots
+):
+    page.set_viewport_size(SIZES["desktop"])
+    open_program(page, server.url, long_job["id"])
+    chart = page.get_by_role("img", name="Weekly volume and effort")
+    expect(chart).to_be_visible()
+    bars = chart.locator("rect.bar")
+    expect(bars).to_have_count(8)
+    heights = [float(h) for h in bars.evaluate_all("bs => bs.map((b) => b.getAttribute('height'))")]
+    sets = [
+        sum(x["sets"] for s in w["sessions"] for x in s["exercises"])
+        for w in long_job["result"]["weeks"]
+    ]
+    # Bar heights follow the weekly sets, so a deload week is visibly lower.
+    for height, count in zip(heights, sets, strict=True):
+        assert abs(height / heights[0] - count / sets[0]) < 0.02, (heights, sets)
+    deload_index = bars.evaluate_all("bs => bs.findIndex((b) => b.classList.contains('deload'))")
+    assert deload_index > 0 and heights[deload_index] < heights[deload_index - 1]
+    # Effort (RPE) is a dot per week that gives one; a deload says "easy", so its dot is absent.
+    rpe_weeks = [w for w in long_job["result"]["weeks"] if "deload" not in w["focus"].lower()]
+    expect(chart.locator("circle.effort-dot")).to_have_count(len(rpe_weeks))
+    expect(chart.locator("polyline.effort").first).to_be_visible()
+    expect(chart.locator("desc")).to_contain_text("(deload)")
+    same_origin = (
+        "performance.getEntriesByType('resource').every((r) => r.name.startsWith(location.origin))"
+    )
+    assert page.evaluate(same_origin), "the page loads nothing from another origin (no CDN)"
+    chart.screenshot(path=shots / "program-chart.png")
+
+
+def test_print_shows_the_program_alone_one_week_per_page(page: Page, server, shots):
+    job = completed_job(server.url, days_per_week=2, weeks=4)
+    page.set_viewport_size(SIZES["desktop"])
+    open_program(page, server.url, job["id"])
+    page.emulate_media(media="print")
+    for hidden in ("header.top", "#request-form", "#jobs", ".tabs", "#exports", ".skip-links"):
+        expect(page.locator(hidden)).to_be_hidden()
+    expect(page.locator("#program-title")).to_be_visible()
+    expect(page.locator(".week")).to_have_count(4)
+    for week in page.locator(".week").all():
+        expect(week).to_be_visible()  # every week, not only the chosen tab
+    breaks = page.locator(".week").evaluate_all(
+        "ws => ws.map((w) => getComputedStyle(w).breakBefore)"
+    )
+    assert breaks == ["auto", "page", "page", "page"], breaks
+    pdf = page.pdf(format="A4")
+    assert len(re.findall(rb"/Type\s*/Page[^s]", pdf)) == 4, "one page per week"
+    page.screenshot(path=shots / "program-printed.png", full_page=True)

@@ -3,7 +3,7 @@
 
 import { api, errorText, initTokenDialog, onTokenAccepted } from './api.js';
 import { clearReachError, initForm } from './form.js';
-import { initHealth } from './health.js';
+import { busyNow, initHealth } from './health.js';
 import { hasActiveJobs, initJobs, loadJobs, openLink, pollAllNow } from './jobs.js';
 import { $, setText } from './lib.js';
 import { renderProgram } from './program.js';
@@ -89,7 +89,7 @@ function recovered() {
 initTokenDialog();
 onTokenAccepted(() => loadJobs());
 initForm();
-initJobs();
+initJobs({ onActive: busyNow });
 initSkipLinks();
 initHealth({ busy: hasActiveJobs, recovered });
 window.addEventListener('hashchange', route);

@@ -2,7 +2,6 @@
 
 import { api } from './api.js';
 import { $, setText, shortId } from './lib.js';
-import { busyNow } from './health.js';
 import { filterShows, loadJobs, show } from './jobs.js';
 
 const FIELDS = ['goal', 'experience', 'days_per_week', 'weeks', 'session_minutes', 'equipment', 'notes'];
@@ -70,7 +69,6 @@ async function send(body) {
     return;
   }
   const job = await res.json();
-  busyNow();
   if (filterShows(job.status)) show(job, { prepend: true });
   else {
     $('#status-filter').value = 'all';

@@ -9,6 +9,7 @@ const TROUBLE_MS = 3000; // down or degraded: notice the recovery quickly
 
 let state = 'unknown';
 let timer = null;
+let due = 0; // when the next check runs (ms since the epoch)
 let hooks = { busy: () => false, recovered: () => {} };
 
 function healthProblems(h) {
@@ -48,7 +49,13 @@ async function check() {
   } catch {
     render('down', 'Server unreachable', `Checking again every ${TROUBLE_MS / 1000} s.`);
   }
-  timer = setTimeout(check, nextDelay());
+  later(nextDelay());
+}
+
+function later(ms) {
+  clearTimeout(timer);
+  due = Date.now() + ms;
+  timer = setTimeout(check, ms);
 }
 
 // busy(): are jobs running? recovered(): called once when the server is back.
@@ -58,10 +65,7 @@ export function initHealth(options) {
   check();
 }
 
-// A job started: check at the busy pace from now on.
+// A job is running: check at the busy pace from now on, not after a long idle wait.
 export function busyNow() {
-  if (state === 'ok') {
-    clearTimeout(timer);
-    timer = setTimeout(check, BUSY_MS);
-  }
+  if (state === 'ok' && !document.hidden && due - Date.now() > BUSY_MS) later(BUSY_MS);
 }

@@ -37,6 +37,7 @@ const FAILURES = [
 const jobs = new Map(); // id -> {job, row, timer, failures, pace, eventsFor}
 let nextCursor = null;
 let loads = 0; // only the newest list load may fill the list
+let onActive = () => {}; // told whenever a job is seen running or waiting
 
 export const jobName = (job) => job.title ?? job.result?.title ?? requestName(job.request);
 export const hasActiveJobs = () => [...jobs.values()].some((entry) => !TERMINAL.has(entry.job.status));
@@ -255,8 +256,9 @@ export function show(job, { prepend = false, delay = DEFAULT_POLL_MS } = {}) {
   entry.job = job;
   notePace(entry);
   renderRow(entry);
-  if (TERMINAL.has(job.status)) stopPolling(entry);
-  else schedule(entry, delay);
+  if (TERMINAL.has(job.status)) return stopPolling(entry);
+  onActive();
+  return schedule(entry, delay);
 }
 
 // ---- Updates: polling, in one place ---------------------------------------
@@ -378,7 +380,8 @@ function resetJobs() {
   $('#job-list').replaceChildren();
 }
 
-export function initJobs() {
+export function initJobs(options) {
+  ({ onActive } = options);
   $('#refresh').addEventListener('click', () => loadJobs());
   $('#more').addEventListener('click', () => loadJobs(nextCursor));
   $('#status-filter').addEventListener('change', () => loadJobs());

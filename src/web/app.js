@@ -64,7 +64,7 @@ function route() {
   return null;
 }
 
-// In-page links (#weeks, #main) move focus there without touching the route.
+// In-page links (#program-weeks, #main) move focus there without touching the route.
 function initSkipLinks() {
   document.addEventListener('click', (event) => {
     const link = event.target.closest('a[data-skip]');

@@ -116,7 +116,7 @@ export function renderExports(job) {
     const box = form.querySelector(`#ics-${event.target.name}-error`);
     if (box) setText(box, '');
   });
-  return el('section', { class: 'block exports no-print', id: 'exports', 'aria-labelledby': 'exports-heading', tabindex: '-1' },
+  return el('section', { class: 'block exports no-print', id: 'program-exports', 'aria-labelledby': 'exports-heading', tabindex: '-1' },
     el('h3', { id: 'exports-heading' }, 'Calendar and files'),
     el('p', { class: 'small' }, 'Put every session in your calendar, or take the program to a spreadsheet.'),
     form);

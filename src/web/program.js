@@ -130,7 +130,7 @@ export function renderChart(program) {
     el('li', {}, el('span', { class: 'key bar-key', 'aria-hidden': 'true' }), 'sets per week (left scale)'),
     hasEffort ? el('li', {}, el('span', { class: 'key effort-key', 'aria-hidden': 'true' }), 'effort, RPE (right scale)') : null,
     stats.some((s) => s.deload) ? el('li', {}, el('span', { class: 'key deload-key', 'aria-hidden': 'true' }), 'deload week') : null);
-  return el('section', { class: 'block chart-block', id: 'chart', 'aria-labelledby': 'chart-heading' },
+  return el('section', { class: 'block chart-block', id: 'program-chart', 'aria-labelledby': 'chart-heading' },
     el('h3', { id: 'chart-heading' }, 'Load over the weeks'), el('figure', {}, chart, legend));
 }
 
@@ -149,7 +149,7 @@ export function renderOverview(program, pick) {
       ...w.sessions.map((s) => el('td', {}, s.name, el('span', { class: 'small' }, ` ${s.duration_minutes}\u00a0min`))),
       el('td', { class: 'num' }, `${stats.sets}`));
   });
-  return el('section', { class: 'block', id: 'overview', 'aria-labelledby': 'overview-heading' },
+  return el('section', { class: 'block', id: 'program-overview', 'aria-labelledby': 'overview-heading' },
     el('h3', { id: 'overview-heading' }, 'Weeks at a glance'),
     el('div', { class: 'table-scroll', tabindex: '0', role: 'region', 'aria-labelledby': 'overview-heading' },
       el('table', { class: 'overview' }, el('thead', {}, head), el('tbody', {}, ...rows))));
@@ -210,7 +210,7 @@ function renderWeeks(program) {
   });
   tabs.forEach((tab, i) => tab.addEventListener('click', () => pick(i + 1)));
   pick(1);
-  const block = el('section', { class: 'block weeks', id: 'weeks', 'aria-labelledby': 'weeks-heading' },
+  const block = el('section', { class: 'block weeks', id: 'program-weeks', 'aria-labelledby': 'weeks-heading' },
     el('h3', { id: 'weeks-heading', class: 'sr-only' }, 'Week by week'), list, ...panels);
   return { block, pick };
 }
@@ -218,7 +218,10 @@ function renderWeeks(program) {
 // ---- The whole view -------------------------------------------------------
 
 function skipLinks() {
-  const links = [['weeks', 'Skip to the weeks'], ['overview', 'Skip to the overview'], ['exports', 'Skip to calendar and files']];
+  const links = [
+    ['program-weeks', 'Skip to the weeks'], ['program-overview', 'Skip to the overview'],
+    ['program-exports', 'Skip to calendar and files'],
+  ];
   return el('nav', { class: 'skip-links', 'aria-label': 'In this program' },
     el('ul', {}, ...links.map(([id, text]) => el('li', {}, el('a', { href: `#${id}`, 'data-skip': '' }, text)))));
 }

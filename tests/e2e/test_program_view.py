@@ -102,7 +102,14 @@ def test_print_shows_the_program_alone_one_week_per_page(page: Page, server, sho
     page.set_viewport_size(SIZES["desktop"])
     open_program(page, server.url, job["id"])
     page.emulate_media(media="print")
-    for hidden in ("header.top", "#request-form", "#jobs", ".tabs", "#exports", ".skip-links"):
+    for hidden in (
+        "header.top",
+        "#request-form",
+        "#jobs",
+        ".tabs",
+        "#program-exports",
+        ".skip-links",
+    ):
         expect(page.locator(hidden)).to_be_hidden()
     expect(page.locator("#program-title")).to_be_visible()
     expect(page.locator(".week")).to_have_count(4)

@@ -87,7 +87,7 @@ def test_today_moves_on_to_the_next_session_once_every_set_is_ticked(page: Page,
 
 
 def weekday_choice(page: Page, days: list[str]) -> None:
-    for box in page.locator("#exports input[name=days]").all():
+    for box in page.locator("#program-exports input[name=days]").all():
         box.set_checked(box.get_attribute("value") in days)
 
 
@@ -96,7 +96,7 @@ def test_the_calendar_has_one_event_per_session_on_the_chosen_days(page: Page, s
     page.set_viewport_size(SIZES[size])
     open_program(page, server.url, job["id"])
     page.get_by_role("link", name="Skip to calendar and files").click()
-    expect(page.locator("#exports")).to_be_focused()
+    expect(page.locator("#program-exports")).to_be_focused()
     page.get_by_label("First week starts").fill("2027-03-01")  # a Monday
     page.get_by_label("Time", exact=True).fill("07:30")
     page.get_by_label("Time zone").fill("Europe/Paris")

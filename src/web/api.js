@@ -60,12 +60,13 @@ export async function api(path, { method = 'GET', body, accept = 'application/js
 }
 
 export async function errorText(res) {
+  if (res.status === 401) return 'an API token is needed (press Refresh to enter it)';
   try {
     const { detail } = await res.json();
     if (typeof detail === 'string') return detail;
     if (Array.isArray(detail)) return detail.map((d) => d.msg).join('; ');
   } catch { /* not JSON */ }
-  return res.status === 401 ? 'an API token is needed' : `the server answered HTTP ${res.status}`;
+  return `the server answered HTTP ${res.status}`;
 }
 
 // Save a blob under a file name (an object URL on a temporary link).

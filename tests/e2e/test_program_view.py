@@ -6,7 +6,7 @@ import re
 
 import pytest
 from pages import SIZES, completed_job, no_horizontal_scroll, open_program
-from playwright.sync_api import Page, expect
+from playwright.sync_api import Page, Route, expect
 
 pytestmark = pytest.mark.e2e
 
@@ -122,3 +122,48 @@ def test_print_shows_the_program_alone_one_week_per_page(page: Page, server, sho
     pdf = page.pdf(format="A4")
     assert len(re.findall(rb"/Type\s*/Page[^s]", pdf)) == 4, "one page per week"
     page.screenshot(path=shots / "program-printed.png", full_page=True)
+
+
+MARKUP = '<img src=x onerror="window.__xss=1">'
+
+
+def test_optional_fields_are_shown_when_a_program_has_them(page: Page, server):
+    job = completed_job(server.url, days_per_week=1, weeks=2)
+
+    def richer(route: Route) -> None:
+        """The job as a newer generator writes it: warm-ups, warnings, cues, effort."""
+        body = route.fetch().json()
+        program = body["result"]
+        program["warnings"] = [f"Stop if the shoulder hurts {MARKUP}", "See a doctor first"]
+        for week in program["weeks"]:
+            warmup = "5 min walk" if week["week"] == 1 else ["5 min bike", f"circles {MARKUP}"]
+            for session in week["sessions"]:
+                session["warmup"] = warmup
+                for exercise in session["exercises"]:
+                    exercise.update(cue=f"Brace {MARKUP}", effort="RPE 8")
+        route.fulfill(json=body)
+
+    page.route(f"**/api/programs/jobs/{job['id']}", richer)
+    open_program(page, server.url, job["id"])
+    note = page.get_by_role("note", name="Before you start")
+    expect(note.locator("li")).to_have_text(
+        [f"Stop if the shoulder hurts {MARKUP}", "See a doctor first"]
+    )
+    session = page.locator(".week.current .session").first
+    expect(session.locator(".warmup")).to_have_text("Warm-up: 5 min walk")
+    assert session.evaluate(
+        "s => s.querySelector('.warmup').compareDocumentPosition(s.querySelector('ol'))"
+        " & Node.DOCUMENT_POSITION_FOLLOWING"
+    ), "the warm-up comes before the exercises"
+    expect(session.locator(".ex-notes").first).to_have_text(f"Brace {MARKUP}")
+    expect(page.locator("circle.effort-dot")).to_have_count(2)  # RPE from the effort field
+    page.get_by_role("tab", name="Week 2").click()
+    expect(page.locator(".week.current .warmup")).to_have_text(
+        f"Warm-up: 5 min bike; circles {MARKUP}"
+    )
+
+    open_program(page, server.url, job["id"], today=True)
+    expect(page.locator("#today .warmup")).to_have_text("Warm-up: 5 min walk")
+    expect(page.locator("#today .ex-notes").first).to_have_text(f"Brace {MARKUP}")
+    assert page.locator("img").count() == 0
+    assert page.evaluate("typeof window.__xss") == "undefined"

@@ -52,7 +52,6 @@ function createRow(id) {
     sub: el('p', { class: 'small' }),
     notes: el('p', { class: 'req-notes' }),
     bar: el('progress', { max: '1', value: '0' }),
-    progressText: el('span', { class: 'progress-text' }),
     live: el('p', { class: 'live' }),
     recovery: el('p', { class: 'recovery' }),
     notice: el('p', { class: 'small notice', role: 'status' }),
@@ -62,11 +61,15 @@ function createRow(id) {
     facts: el('dl', { class: 'facts' }),
     timeline: el('ol', { class: 'timeline' }),
   };
-  r.progress = el('div', { class: 'progress' }, r.bar, r.progressText);
+  r.progress = el('div', { class: 'progress' }, r.bar);
   r.details = el('details', { class: 'job-details' },
     el('summary', {}, 'Details', el('span', { class: 'sr-only' }, ` of job ${short}`)),
     r.facts, el('h4', {}, 'History'), r.timeline);
-  r.details.addEventListener('toggle', () => r.details.open && loadEvents(jobs.get(id)));
+  r.details.addEventListener('toggle', () => {
+    if (!r.details.open) return;
+    renderFacts(jobs.get(id));
+    loadEvents(jobs.get(id));
+  });
   r.li = el('li', { class: 'job', 'data-id': id, 'aria-labelledby': r.title.id },
     el('div', { class: 'job-head' }, r.title, r.badge),
     r.sub, r.notes, r.progress, r.live, r.recovery,
@@ -142,8 +145,7 @@ function renderLive(entry) {
   }
   setText(row.live, text);
   row.live.classList.toggle('job-error', job.status === 'failed');
-  row.progressText.textContent = job.progress && job.status === 'in_progress' ? progressWords(entry) : '';
-  renderFacts(entry);
+  if (row.details.open) renderFacts(entry); // the heartbeat's age ticks
 }
 
 // The operator's view: everything the API says about the job, in the disclosure.
@@ -187,6 +189,7 @@ function renderRow(entry) {
   r.cancel.disabled = job.cancel_requested;
   r.retry.hidden = !(job.status === 'failed' || job.status === 'cancelled');
   r.open.hidden = job.status !== 'completed';
+  renderFacts(entry);
   if (r.details.open) loadEvents(entry);
 }
 

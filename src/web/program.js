@@ -71,7 +71,7 @@ function chartDescription(stats) {
   return stats.map((s) => `Week ${s.week}: ${s.sets} sets${s.effort ? `, effort RPE ${s.effort.toFixed(1)}` : ''}${s.deload ? ' (deload)' : ''}`).join('; ');
 }
 
-function bars(stats, maxSets, y) {
+function bars(stats, y) {
   const slot = (W - PAD.left - PAD.right) / stats.length;
   return stats.map((s, i) => {
     const top = y(s.sets);
@@ -117,7 +117,7 @@ function axes(stats, maxSets, y) {
 
 export function renderChart(program) {
   const stats = program.weeks.map(weekStats);
-  const maxSets = Math.max(...stats.map((s) => s.sets), 1);
+  const maxSets = Math.ceil(Math.max(...stats.map((s) => s.sets), 1) / 10) * 10; // round ticks
   const y = (v) => scale(v, [0, maxSets], [H - PAD.bottom, PAD.top]);
   const hasEffort = stats.some((s) => s.effort);
   const chart = svg('svg', {
@@ -125,7 +125,7 @@ export function renderChart(program) {
   },
   svg('title', { id: 'chart-title' }, 'Weekly volume and effort'),
   svg('desc', { id: 'chart-desc' }, chartDescription(stats)),
-  ...axes(stats, maxSets, y), ...bars(stats, maxSets, y), ...(hasEffort ? effortLine(stats) : []));
+  ...axes(stats, maxSets, y), ...bars(stats, y), ...(hasEffort ? effortLine(stats) : []));
   const legend = el('ul', { class: 'legend small' },
     el('li', {}, el('span', { class: 'key bar-key', 'aria-hidden': 'true' }), 'sets per week (left scale)'),
     hasEffort ? el('li', {}, el('span', { class: 'key effort-key', 'aria-hidden': 'true' }), 'effort, RPE (right scale)') : null,
@@ -166,7 +166,7 @@ function renderExercise(x) {
 }
 
 function renderSession(s) {
-  return el('article', { class: 'session', 'aria-labelledby': null },
+  return el('article', { class: 'session' },
     el('h4', {}, `Day ${s.day}: ${s.name} `, el('span', { class: 'small' }, `${s.duration_minutes}\u00a0min`)),
     renderWarmup(s),
     el('ol', { class: 'exercises' }, ...s.exercises.map(renderExercise)));

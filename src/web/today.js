@@ -74,7 +74,7 @@ function setBoxes(job, ticks, { week, session }, x, e) {
 function renderExercise(job, ticks, where, x, e) {
   return el('li', { class: 'today-exercise' },
     el('h3', {}, x.name),
-    el('p', { class: 'today-dose' }, dose(x), el('span', { class: 'ex-rest' }, ` · ${rest(x)}`)),
+    el('p', { class: 'today-dose' }, dose(x), ' · ', el('span', { class: 'ex-rest' }, rest(x))),
     ...exerciseNotes(x),
     setBoxes(job, ticks, where, x, e));
 }
@@ -86,7 +86,7 @@ function render(job, index) {
   const { week, session } = where;
   const go = (i) => render(job, i);
   stopTimer();
-  $('#today').replaceChildren(
+  $('#today').replaceChildren(...[
     el('p', {}, el('a', { href: `#/programs/${job.id}` }, '← Whole program')),
     el('h2', { id: 'today-title', tabindex: '-1' }, session.name),
     el('p', { class: 'today-where' }, `Week ${week.week} · day ${session.day} · ${session.duration_minutes}\u00a0min`,
@@ -99,7 +99,8 @@ function render(job, index) {
     el('ol', { class: 'today-exercises' }, ...session.exercises.map((x, e) => renderExercise(job, ticks, where, x, e))),
     el('div', { id: 'rest-timer', class: 'rest-timer', role: 'timer', 'aria-labelledby': 'rest-what', hidden: true },
       el('span', { id: 'rest-what' }), ' ', el('strong', { id: 'rest-left' }),
-      el('button', { type: 'button', onclick: stopTimer }, 'Skip rest')));
+      el('button', { type: 'button', onclick: stopTimer }, 'Skip rest')),
+  ].filter(Boolean)); // a session without a warm-up has none
   $('#today').dataset.session = `${week.week}.${session.day}`;
 }
 

@@ -114,7 +114,6 @@ def test_submit_shows_live_progress_then_the_program(page: Page, server, shots):
     expect(view.locator(".session")).to_have_count(30)
     expect(view.locator(".exercise").first).to_contain_text(re.compile(r"\d+ × \S+"))
     expect(view.locator(".exercise").first).to_contain_text(re.compile(r"rest \d+\s+s"))
-    page.screenshot(path=shots / "program-view.png")
 
     with page.expect_download() as download:
         view.get_by_role("button", name="Download JSON").click()

@@ -193,7 +193,7 @@ def test_health_is_asked_less_often_when_nothing_runs_or_nobody_looks(page: Page
         Object.defineProperty(document, 'hidden', {get: () => true});
         document.dispatchEvent(new Event('visibilitychange'));
     }""")
-    page.clock.run_for(5_500)  # the check already planned
-    page.clock.run_for(50_000)
-    assert len(checks) == 4, "a hidden tab: once a minute"
+    # The check planned before the tab was hidden may still run; after it, one a minute.
+    page.clock.run_for(61_000)
+    assert len(checks) == 4, "a hidden tab: one check in a minute, not one every 5 s"
     call(server.url, f"/api/programs/jobs/{running['id']}/cancel", body={})

@@ -26,6 +26,7 @@ def test_a_program_opens_from_its_own_link_one_week_at_a_time(
     program = long_job["result"]
     expect(page.locator("#program-title")).to_have_text(program["title"])
     expect(page.locator("#request-form")).to_be_hidden()  # the program alone, not the jobs page
+    page.screenshot(path=shots / f"program-{size}.png")
 
     tabs = page.get_by_role("tab")
     expect(tabs).to_have_count(8)
@@ -44,7 +45,6 @@ def test_a_program_opens_from_its_own_link_one_week_at_a_time(
     expect(page.get_by_role("tab", name="Week 4")).to_be_focused()
     expect(page.get_by_role("tab", name="Week 4")).to_have_attribute("aria-selected", "true")
     no_horizontal_scroll(page)
-    page.screenshot(path=shots / f"program-view-{size}.png")
 
 
 def test_the_overview_is_a_grid_of_weeks_and_days_with_deloads_marked(page: Page, server, long_job):
@@ -121,7 +121,12 @@ def test_print_shows_the_program_alone_one_week_per_page(page: Page, server, sho
     assert breaks == ["auto", "page", "page", "page"], breaks
     pdf = page.pdf(format="A4")
     assert len(re.findall(rb"/Type\s*/Page[^s]", pdf)) == 4, "one page per week"
-    page.screenshot(path=shots / "program-printed.png", full_page=True)
+    page.set_viewport_size({"width": 794, "height": 1123})  # A4's width at 96 dpi
+    first_page = page.locator(".week").nth(1).evaluate("w => w.getBoundingClientRect().top")
+    page.screenshot(  # the first printed page: the title and week 1, up to week 2's page break
+        path=shots / "program-printed.png",
+        clip={"x": 0, "y": 0, "width": 794, "height": min(first_page, 1123)},
+    )
 
 
 MARKUP = '<img src=x onerror="window.__xss=1">'

@@ -197,3 +197,56 @@ def test_health_is_asked_less_often_when_nothing_runs_or_nobody_looks(page: Page
     page.clock.run_for(61_000)
     assert len(checks) == 4, "a hidden tab: one check in a minute, not one every 5 s"
     call(server.url, f"/api/programs/jobs/{running['id']}/cancel", body={})
+
+
+def test_rows_need_no_result_from_the_list(page: Page, server):
+    """The list route returns JobSummary items (no `result`, a `title` once completed):
+    rows are named from the title and the program comes from GET of the one job."""
+    job = completed_job(server.url, days_per_week=2, weeks=2)
+
+    def summaries(route: Route) -> None:
+        listing = route.fetch().json()
+        for item in listing["items"]:
+            result = item.pop("result", None)
+            if result:
+                item["title"] = f"Summary: {result['title']}"
+        route.fulfill(json=listing)
+
+    page.route(LIST, summaries)
+    open_app(page, server.url)
+    r = row(page, job["id"])
+    expect(r.get_by_role("heading", level=3)).to_have_text(f"Summary: {job['result']['title']}")
+    with page.expect_request(f"{server.url}/api/programs/jobs/{job['id']}"):
+        r.get_by_role("link", name="Open program").click()
+    expect(page.locator("#program-title")).to_have_text(job["result"]["title"])
+    expect(page).to_have_url(f"{server.url}/#/programs/{job['id']}")
+    page.get_by_role("link", name="All programs").click()
+    expect(r.get_by_role("link", name="Open program")).to_be_focused()  # back where it was
+
+
+def test_a_finished_job_tells_its_recovery_in_the_details(page: Page, server):
+    job = completed_job(server.url)
+    note = "the server restarted during week 1; resumed from the plan"
+
+    def recovered(route: Route) -> None:
+        listing = route.fetch().json()
+        for item in listing["items"]:
+            if item["id"] == job["id"]:
+                item.update(recoveries=1, recovery_note=note)
+        route.fulfill(json=listing)
+
+    page.route(LIST, recovered)
+    open_app(page, server.url)
+    r = row(page, job["id"])
+    expect(r.locator(".live")).to_contain_text("Ready since")
+    expect(r.locator(".recovery")).to_be_hidden()  # no present tense on a finished job
+    r.locator("summary").click()
+    expect(r.locator(".facts")).to_contain_text(f"Recoveries{note}")
+
+
+def test_the_page_says_what_it_does(page: Page, server):
+    open_app(page, server.url)
+    expect(page.locator("header .tagline")).to_have_text(
+        "Ask for a training program: it is written in the background, and you can follow it "
+        "here, week by week."
+    )

@@ -62,7 +62,9 @@ def test_short_ids_differ_for_jobs_made_the_same_minute(page: Page, server):
     assert len(names) == len(set(names))
 
 
-def test_details_show_the_operators_view_and_the_history(page: Page, server):
+@pytest.mark.parametrize("size", SIZES)
+def test_details_show_the_operators_view_and_the_history(page: Page, server, size):
+    page.set_viewport_size(SIZES[size])
     job = completed_job(server.url, days_per_week=1, weeks=1)
     open_app(page, server.url)
     r = row(page, job["id"])
@@ -101,7 +103,9 @@ def _failed_and_cancelled(ids: list[str]):
     return fake
 
 
-def test_failed_and_cancelled_jobs_say_what_happened_in_plain_words(page: Page, server):
+@pytest.mark.parametrize("size", SIZES)
+def test_failed_and_cancelled_jobs_say_what_happened_in_plain_words(page: Page, server, size):
+    page.set_viewport_size(SIZES[size])
     ids = [completed_job(server.url)["id"] for _ in range(3)]
     page.route(LIST, _failed_and_cancelled(ids))
     open_app(page, server.url)
@@ -127,7 +131,9 @@ def test_failed_and_cancelled_jobs_say_what_happened_in_plain_words(page: Page, 
     expect(key.locator(".facts")).to_contain_text("set OPENAI_API_KEY")  # the hint, for operators
 
 
-def test_the_status_filter_asks_the_server_for_those_statuses(page: Page, server):
+@pytest.mark.parametrize("size", SIZES)
+def test_the_status_filter_asks_the_server_for_those_statuses(page: Page, server, size):
+    page.set_viewport_size(SIZES[size])
     done = completed_job(server.url)
     open_app(page, server.url)
     with page.expect_request(lambda r: "status=" in r.url) as info:
@@ -144,7 +150,9 @@ def test_the_status_filter_asks_the_server_for_those_statuses(page: Page, server
     assert set(statuses) == {"completed"}
 
 
-def test_when_the_server_comes_back_the_page_catches_up_at_once(page: Page, server):
+@pytest.mark.parametrize("size", SIZES)
+def test_when_the_server_comes_back_the_page_catches_up_at_once(page: Page, server, size):
+    page.set_viewport_size(SIZES[size])
     open_app(page, server.url)
     job = create_job(server.url, days_per_week=1, weeks=6)  # about 3.5 s of work
     page.get_by_role("button", name="Refresh").click()

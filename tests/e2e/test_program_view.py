@@ -97,9 +97,10 @@ def test_the_chart_draws_weekly_volume_and_effort_with_deloads_lower(
     chart.screenshot(path=shots / "program-chart.png")
 
 
-def test_print_shows_the_program_alone_one_week_per_page(page: Page, server, shots):
+@pytest.mark.parametrize("size", SIZES)
+def test_print_shows_the_program_alone_one_week_per_page(page: Page, server, shots, size):
     job = completed_job(server.url, days_per_week=2, weeks=4)
-    page.set_viewport_size(SIZES["desktop"])
+    page.set_viewport_size(SIZES[size])
     open_program(page, server.url, job["id"])
     page.emulate_media(media="print")
     for hidden in (

@@ -61,7 +61,7 @@ export function weekStats(week) {
 
 // ---- The chart: an SVG drawn here, no library -----------------------------
 
-const W = 640; const H = 240; const PAD = { left: 44, right: 44, top: 16, bottom: 36 };
+const W = 640; const H = 240; const PAD = { left: 44, right: 44, top: 16, bottom: 44 };
 
 function scale(value, [lo, hi], [from, to]) {
   return from + ((value - lo) / (hi - lo || 1)) * (to - from);
@@ -109,7 +109,7 @@ function axes(stats, maxSets, y) {
     ...ticks.map((v) => svg('line', { class: 'grid', x1: PAD.left, x2: W - PAD.right, y1: y(v), y2: y(v) })),
     ...ticks.map((v) => svg('text', { class: 'axis', x: PAD.left - 6, y: y(v) + 4, 'text-anchor': 'end' }, `${v}`)),
     ...stats.filter((_, i) => i % every === 0).map((s) => svg('text', {
-      class: 'axis', x: PAD.left + (s.week - 0.5) * slot, y: H - PAD.bottom + 16, 'text-anchor': 'middle',
+      class: 'axis', x: PAD.left + (s.week - 0.5) * slot, y: H - PAD.bottom + 20, 'text-anchor': 'middle',
     }, `${s.week}`)),
     svg('text', { class: 'axis', x: W / 2, y: H - 4, 'text-anchor': 'middle' }, 'week'),
   ];

@@ -1,18 +1,16 @@
-// The jobs list: one row per job, named for a person, with the operator's view
-// (attempts, heartbeat, instance, events) behind a "Details" disclosure.
+// The jobs list: one row per job, named for a person (words.js), with the operator's
+// view (attempts, heartbeat, instance, events) behind a "Details" disclosure.
 
 import { api, errorText } from './api.js';
 import {
-  $, ago, announce, duration, el, fmtDateTime, fmtTime, requestName, setText, shortId,
+  $, ago, announce, el, fmtDateTime, fmtTime, requestName, setText, shortId,
 } from './lib.js';
+import { BADGES, jobName, liveWords, notePace, statusWords } from './words.js';
 
 const TERMINAL = new Set(['completed', 'failed', 'cancelled']);
 const DEFAULT_POLL_MS = 2000;
 const MIN_POLL_MS = 250;
 const MAX_BACKOFF_MS = 30000;
-const BADGES = {
-  pending: 'waiting', in_progress: 'writing', completed: 'ready', failed: 'failed', cancelled: 'cancelled',
-};
 // The list route's repeatable `status` filter, by the choice in the page.
 const FILTERS = {
   all: [], active: ['pending', 'in_progress'], completed: ['completed'], stopped: ['failed', 'cancelled'],
@@ -23,23 +21,11 @@ const LOSS_REASONS = {
   shutdown: 'the server shut down',
   manual_cleanup: 'it was cleaned up by hand',
 };
-// What a failure means to the person who asked, found from the operator's error text.
-const FAILURES = [
-  [/restarted/i, 'The server restarted while this program was being written.', 'Press Retry to carry on from where it stopped.'],
-  [/timed out|in time/i, 'Writing this program took too long.', 'Press Retry to try again.'],
-  [/content filter/i, 'The program could not be written from these notes.', 'Rephrase the notes and ask again.'],
-  [/length limit/i, 'The program came out too long to write in one go.', 'Ask for fewer days a week or shorter sessions.'],
-  [/API key|denied access|quota|does not know the model|OPENAI/i,
-    'The program writer on this server is not set up correctly.',
-    'Ask whoever runs this service to fix it (the details below say what), then press Retry.'],
-];
-
 const jobs = new Map(); // id -> {job, row, timer, failures, pace, eventsFor}
 let nextCursor = null;
 let loads = 0; // only the newest list load may fill the list
 let onActive = () => {}; // told whenever a job is seen running or waiting
 
-export const jobName = (job) => job.title ?? job.result?.title ?? requestName(job.request);
 export const hasActiveJobs = () => [...jobs.values()].some((entry) => !TERMINAL.has(entry.job.status));
 
 // ---- Rows -----------------------------------------------------------------
@@ -77,73 +63,10 @@ function createRow(id) {
   return r;
 }
 
-// "writing week 3 of 16 — about 40 s left": the step in words, the time from the pace.
-function progressWords(entry) {
-  const { job } = entry;
-  const { step, total } = job.progress;
-  const weeks = job.request?.weeks;
-  let text;
-  if (step === 0) text = 'planning the program';
-  else if (step >= total) text = 'finishing';
-  else if (total === weeks + 1) text = `writing week ${step} of ${weeks}`;
-  else text = `writing part ${step + 1} of ${total}`;
-  const left = secondsLeft(entry);
-  if (left !== null) text += left < 5 ? ' — almost done' : ` — about ${duration(left)} left`;
-  return text;
-}
-
-// The measured pace: seconds per step between the first step seen and the latest one.
-function notePace(entry) {
-  const { job } = entry;
-  if (!job.progress || !job.progress_at) return;
-  const seen = { t: Date.parse(job.progress_at), step: job.progress.step };
-  if (!entry.pace || seen.step < entry.pace.first.step) {
-    // A first attempt's start counts as step 0, so one finished step already gives a pace.
-    const start = job.attempts <= 1 && job.started_at ? { t: Date.parse(job.started_at), step: 0 } : seen;
-    entry.pace = { first: start, last: seen };
-  }
-  entry.pace.last = seen;
-}
-
-function secondsLeft({ job, pace }) {
-  if (job.status !== 'in_progress' || !pace) return null;
-  const steps = pace.last.step - pace.first.step;
-  if (steps <= 0 || pace.last.t <= pace.first.t) return null;
-  const perStep = (pace.last.t - pace.first.t) / steps;
-  const left = (job.progress.total - pace.last.step) * perStep - (Date.now() - pace.last.t);
-  return Math.max(0, left / 1000);
-}
-
-// What happened to a failed or cancelled job, and what the person can do.
-function outcome(job) {
-  if (job.status === 'cancelled') {
-    const done = job.progress?.step ? ' Retry carries on from where it stopped.' : ' Press Retry to start it again.';
-    return `Cancelled before it was finished.${done}`;
-  }
-  const [, what, todo] = FAILURES.find(([pattern]) => pattern.test(job.error ?? ''))
-    ?? [null, 'Something went wrong while writing this program.', 'Press Retry to try again.'];
-  const tries = job.attempts > 1 ? ` It was tried ${job.attempts} times.` : '';
-  return `${what}${tries} ${todo}`;
-}
-
 // The ticking line: progress while writing, the wait while pending, the outcome at the end.
 function renderLive(entry) {
   const { job, row } = entry;
-  let text = '';
-  if (job.status === 'in_progress') {
-    text = job.progress ? progressWords(entry) : 'starting';
-    text = text[0].toUpperCase() + text.slice(1);
-    if (job.cancel_requested) text += ' · cancelling…';
-  } else if (job.status === 'pending') {
-    const wait = job.next_attempt_at ? Math.ceil((Date.parse(job.next_attempt_at) - Date.now()) / 1000) : 0;
-    if (wait > 0) text = `Something went wrong; trying again in ${wait} s.`;
-    else text = job.attempts ? 'Waiting to carry on.' : 'Waiting to start.';
-  } else if (job.status === 'completed') {
-    text = `Ready since ${fmtTime(job.finished_at)}.`;
-  } else {
-    text = outcome(job);
-  }
-  setText(row.live, text);
+  setText(row.live, liveWords(job, entry.pace));
   row.live.classList.toggle('job-error', job.status === 'failed');
   if (row.details.open) renderFacts(entry); // the heartbeat's age ticks
 }
@@ -237,13 +160,6 @@ function isStale(entry, job) {
   return entry && Date.parse(job.updated_at) < Date.parse(entry.job.updated_at);
 }
 
-function statusWords(job) {
-  if (job.status === 'completed') return `${jobName(job)} is ready.`;
-  if (job.status === 'in_progress') return `${jobName(job)} is being written.`;
-  if (job.status === 'pending') return `${jobName(job)} is waiting.`;
-  return `${jobName(job)}: ${outcome(job)}`;
-}
-
 // Render a job (creating its row) and keep it updated only while it is not terminal.
 export function show(job, { prepend = false, delay = DEFAULT_POLL_MS } = {}) {
   let entry = jobs.get(job.id);
@@ -257,7 +173,7 @@ export function show(job, { prepend = false, delay = DEFAULT_POLL_MS } = {}) {
     announce(statusWords(job));
   }
   entry.job = job;
-  notePace(entry);
+  entry.pace = notePace(entry.pace, job);
   renderRow(entry);
   if (TERMINAL.has(job.status)) return stopPolling(entry);
   onActive();

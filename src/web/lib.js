@@ -37,7 +37,7 @@ export function setText(node, text) {
   node.hidden = !text;
 }
 
-export const human = (value) => String(value ?? '').replaceAll('_', ' ');
+const human = (value) => String(value ?? '').replaceAll('_', ' ');
 export const fmtTime = (iso) => (iso ? new Date(iso).toLocaleTimeString() : '');
 export const fmtDateTime = (iso) => (iso ? new Date(iso).toLocaleString() : '');
 

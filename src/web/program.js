@@ -9,7 +9,7 @@ const RPE = /RPE\s*(\d+(?:\.\d+)?)(?:\s*[-–]\s*(\d+(?:\.\d+)?))?/i;
 // ---- Pieces of a session, shared with the today mode ----------------------
 
 // A warm-up in words, whether a generator wrote it as text, items or an object.
-export function warmupText(warmup) {
+function warmupText(warmup) {
   if (warmup == null || warmup === '') return '';
   if (typeof warmup === 'string') return warmup;
   if (Array.isArray(warmup)) return warmup.map(warmupText).filter(Boolean).join('; ');
@@ -32,7 +32,7 @@ export function exerciseNotes(x) {
     .map((text) => el('p', { class: 'small ex-notes' }, String(text)));
 }
 
-export function renderWarnings(program) {
+function renderWarnings(program) {
   const warnings = (program.warnings ?? []).filter(Boolean);
   if (!warnings.length) return null;
   return el('div', { class: 'warnings', role: 'note', 'aria-label': 'Before you start' },
@@ -50,7 +50,7 @@ function rpeOf(text) {
 }
 
 // Sets, average effort (RPE, when the program says it) and deload, per week.
-export function weekStats(week) {
+function weekStats(week) {
   const exercises = week.sessions.flatMap((s) => s.exercises);
   const sets = exercises.reduce((sum, x) => sum + x.sets, 0);
   const efforts = exercises.map((x) => rpeOf(x.effort) ?? rpeOf(x.notes)).filter((v) => v !== null);
@@ -115,7 +115,7 @@ function axes(stats, maxSets, y) {
   ];
 }
 
-export function renderChart(program) {
+function renderChart(program) {
   const stats = program.weeks.map(weekStats);
   const maxSets = Math.ceil(Math.max(...stats.map((s) => s.sets), 1) / 10) * 10; // round ticks
   const y = (v) => scale(v, [0, maxSets], [H - PAD.bottom, PAD.top]);
@@ -136,7 +136,7 @@ export function renderChart(program) {
 
 // ---- Weeks at a glance: a table of weeks × days ---------------------------
 
-export function renderOverview(program, pick) {
+function renderOverview(program, pick) {
   const days = program.weeks[0]?.sessions.length ?? 0;
   const head = el('tr', {}, el('th', { scope: 'col' }, 'Week'),
     ...Array.from({ length: days }, (_, i) => el('th', { scope: 'col' }, `Day ${i + 1}`)),

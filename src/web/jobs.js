@@ -21,7 +21,7 @@ const LOSS_REASONS = {
   shutdown: 'the server shut down',
   manual_cleanup: 'it was cleaned up by hand',
 };
-const jobs = new Map(); // id -> {job, row, timer, failures, pace, eventsFor}
+const jobs = new Map(); // id -> {job, row, timer, failures, pace, eventsFor, born: the list load it came in}
 let nextCursor = null;
 let loads = 0; // only the newest list load may fill the list
 let onActive = () => {}; // told whenever a job is seen running or waiting
@@ -165,7 +165,7 @@ export function show(job, { prepend = false, delay = DEFAULT_POLL_MS } = {}) {
   let entry = jobs.get(job.id);
   if (isStale(entry, job)) return;
   if (!entry) {
-    entry = { job, row: createRow(job.id), timer: null, failures: 0, pace: null, eventsFor: 0 };
+    entry = { job, row: createRow(job.id), timer: null, failures: 0, pace: null, eventsFor: 0, born: loads };
     jobs.set(job.id, entry);
     if (prepend) $('#job-list').prepend(entry.row.li);
     else $('#job-list').append(entry.row.li);
@@ -277,7 +277,7 @@ export async function loadJobs(cursor = null) {
     if (!res.ok) throw new Error(await errorText(res));
     const page = await res.json();
     if (load !== loads) return; // a newer load (a filter change, a new token) took over
-    if (!cursor) resetJobs();
+    if (!cursor) resetJobs(load);
     page.items.forEach((job) => show(job));
     nextCursor = page.next_cursor;
     $('#more').hidden = !nextCursor;
@@ -293,10 +293,15 @@ const emptyText = () => ($('#status-filter').value === 'all'
   ? 'No programs yet. Fill in the form to ask for one.'
   : 'No programs match this filter.');
 
-function resetJobs() {
-  jobs.forEach(stopPolling);
-  jobs.clear();
-  $('#job-list').replaceChildren();
+// Drop the rows from before this load; a row shown while it was under way (a job
+// just submitted) stays, as the page may have been read before that job existed.
+function resetJobs(load) {
+  for (const [id, entry] of jobs) {
+    if (entry.born >= load) continue;
+    stopPolling(entry);
+    entry.row.li.remove();
+    jobs.delete(id);
+  }
 }
 
 export function initJobs(options) {

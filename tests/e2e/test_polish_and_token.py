@@ -100,3 +100,33 @@ def test_a_401_on_submit_opens_the_prompt_and_then_the_whole_list_loads(page: Pa
         expect(row(page, job["id"])).to_be_visible()  # all of them, without a Refresh
     expect(page.locator("#jobs-status")).to_be_hidden()
     expect(page.locator(f'li.job[data-id="{made["id"]}"]')).to_have_count(1)
+
+
+def test_every_screen_runs_under_a_strict_content_security_policy(page: Page, server):
+    """No inline script or style anywhere: the edge's `default-src 'self'` blocks nothing."""
+    job = completed_job(server.url, days_per_week=2, weeks=5)
+    strict = "default-src 'self'; frame-ancestors 'none'"
+
+    def with_csp(route) -> None:
+        response = route.fetch()
+        route.fulfill(
+            response=response, headers={**response.headers, "content-security-policy": strict}
+        )
+
+    page.route(f"{server.url}/", with_csp)
+    page.add_init_script(
+        "document.addEventListener('securitypolicyviolation', (e) =>"
+        " (window.__csp = window.__csp || []).push(e.violatedDirective + ' ' + e.blockedURI))"
+    )
+    open_app(page, server.url)
+    row(page, job["id"]).locator("summary").click()
+    page.get_by_role("link", name=f"Open program {job['id'].replace('-', '')[-8:]}").click()
+    expect(page.get_by_role("img", name="Weekly volume and effort")).to_be_visible()
+    page.get_by_role("link", name="Today’s session").click()
+    page.locator("#today .sets input").first.check()
+    expect(page.locator("#today .set").first).to_have_css("border-top-color", "rgb(27, 122, 61)")
+    assert page.evaluate("window.__csp") is None
+    # The policy was in force: a style attribute, which the page never uses, is refused.
+    page.evaluate("document.body.append(document.createElement('p'))")
+    page.locator("body > p").last.evaluate("p => p.setAttribute('style', 'color: red')")
+    page.wait_for_function("window.__csp && window.__csp.length > 0", timeout=5000)

@@ -52,13 +52,16 @@ async function openProgram(id, today) {
   $(today ? '#today-title' : '#program-title').focus({ preventScroll: true });
 }
 
-function route() {
+async function route() {
   leaveToday();
   const match = ROUTE.exec(location.hash);
   if (match) return openProgram(match[1].toLowerCase(), Boolean(match[2]));
+  const away = document.body.dataset.view !== 'home';
   showView('home');
   document.title = 'progen — training programs';
   shown = null;
+  if (!away) return null;
+  await loadJobs(); // jobs may have been made while the program was open
   const back = lastProgramId && openLink(lastProgramId);
   if (back && !back.hidden) back.focus();
   return null;

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 import pytest
-from pages import SIZES, completed_job, no_horizontal_scroll, open_program
+from pages import SIZES, call, completed_job, create_job, no_horizontal_scroll, open_program
 from playwright.sync_api import Page, Route, expect
 
 pytestmark = pytest.mark.e2e
@@ -173,3 +173,16 @@ def test_optional_fields_are_shown_when_a_program_has_them(page: Page, server):
     expect(page.locator("#today .ex-notes").first).to_have_text(f"Brace {MARKUP}")
     assert page.locator("img").count() == 0
     assert page.evaluate("typeof window.__xss") == "undefined"
+
+
+def test_a_link_to_no_program_or_an_unfinished_one_says_so(page: Page, server):
+    page.goto(f"{server.url}/#/programs/01a23bed-0000-7000-8000-000000000000")
+    expect(page.get_by_role("alert")).to_have_text("No program has this link.")
+    running = create_job(server.url, days_per_week=1, weeks=16)
+    page.goto(f"{server.url}/#/programs/{running['id']}")
+    expect(page.get_by_role("alert")).to_have_text(
+        "This program is not written yet: the list shows how far it has got."
+    )
+    page.get_by_role("link", name="All programs").click()
+    expect(page.locator(f'li.job[data-id="{running["id"]}"]')).to_be_visible()
+    call(server.url, f"/api/programs/jobs/{running['id']}/cancel", body={})

@@ -13,6 +13,17 @@ Equipment = Literal[
 ]
 
 
+# Every string a generator (or the model) writes is bounded, so a stored program is
+# too: see docs/PROGRAMS.md "How big a program can be" for the bound of 16 x 7.
+NAME_MAX = 80  # characters: an exercise, session or week-focus label
+REPS_MAX = 20  # "8-10", "30s", "12 min"
+NOTES_MAX = 300  # a cue and an effort instruction
+TEXT_MAX = 1200  # a title is shorter; a summary names the split and what the notes changed
+EXERCISES_MAX = 16  # per session; the template writes at most 10
+LIST_TEXT_MAX = 40  # warnings and notes lines on a program
+REQUEST_NOTES_MAX = 1000  # characters of a request's notes (a remark kept word for word)
+
+
 class ProgramRequest(BaseModel):
     """What the user asks for; anything outside these limits is a 422."""
 
@@ -41,7 +52,7 @@ class ProgramRequest(BaseModel):
     weeks: int = Field(ge=1, le=16)
     session_minutes: int = Field(60, ge=15, le=180)
     equipment: Annotated[list[Equipment], Field(max_length=7)] = ["bodyweight"]
-    notes: str = Field("", max_length=1000)
+    notes: str = Field("", max_length=REQUEST_NOTES_MAX)
 
     @field_validator("notes")
     @classmethod
@@ -55,16 +66,6 @@ class ProgramRequest(BaseModel):
         if "\x00" in notes:
             raise ValueError("notes must not contain NUL characters")
         return notes
-
-
-# Every string a generator (or the model) writes is bounded, so a stored program is
-# too: see docs/PROGRAMS.md "How big a program can be" for the bound of 16 x 7.
-NAME_MAX = 80  # characters: an exercise, session or week-focus label
-REPS_MAX = 20  # "8-10", "30s", "12 min"
-NOTES_MAX = 300  # a cue and an effort instruction
-TEXT_MAX = 1200  # a title is shorter; a summary names the split and what the notes changed
-EXERCISES_MAX = 16  # per session; the template writes at most 10
-LIST_TEXT_MAX = 40  # warnings and notes lines on a program
 
 
 class Exercise(BaseModel):
@@ -129,7 +130,7 @@ class Program(BaseModel):
     notes_applied: list[Annotated[str, Field(max_length=NOTES_MAX)]] = Field(
         default_factory=list, max_length=LIST_TEXT_MAX
     )
-    notes_not_understood: list[Annotated[str, Field(max_length=NOTES_MAX)]] = Field(
+    notes_not_understood: list[Annotated[str, Field(max_length=REQUEST_NOTES_MAX)]] = Field(
         default_factory=list, max_length=LIST_TEXT_MAX
     )
     warnings: list[Annotated[str, Field(max_length=NOTES_MAX)]] = Field(

@@ -18,7 +18,7 @@ import math
 import re
 from functools import lru_cache
 
-from programs.schemas import Exercise, Session
+from programs.schemas import Exercise, Session, Week
 
 SETUP_SECONDS = 5  # unrack, brace, set the feet
 SECONDS_PER_REP = 4  # a controlled rep: about 2 s down, 1-2 s up (NSCA tempo guidance)
@@ -70,3 +70,12 @@ def minutes(seconds: int) -> int:
 def session_minutes(session: Session) -> int:
     """The honest `duration_minutes` of a session."""
     return minutes(session_seconds(session))
+
+
+def honest(week: Week) -> Week:
+    """The week with every session's duration_minutes recomputed from its content."""
+    sessions = [
+        session.model_copy(update={"duration_minutes": session_minutes(session)})
+        for session in week.sessions
+    ]
+    return week.model_copy(update={"sessions": sessions})

@@ -16,8 +16,12 @@ from programs.coaching import Role
 from programs.schemas import Exercise, ProgramRequest
 
 MAX_SETS: dict[Role, int] = {"main": 6, "accessory": 5, "isolation": 4, "core": 4}
+# Bodyweight compound lifts in a strength program are slowed down to stay hard enough.
+SLOWED = frozenset({"squat", "hinge", "lunge", "horizontal_push", "vertical_push",
+                    "horizontal_pull", "vertical_pull"})  # fmt: skip
 HOLD_SECONDS = {"beginner": 20, "intermediate": 30, "advanced": 40}
 HOLD_STEP_SECONDS = 5  # a longer hold each block
+DELOAD_CUT_FROM = 3  # sets: a deload takes one off exercises with at least this many
 MOBILITY = (2, "45s", 15)  # sets, reps, rest seconds
 MOBILITY_SET_SECONDS = 60  # 45 s of work, 15 s of rest
 _DELOAD_LIFT = "Deload: about 60 % of recent loads, 4 or more reps in reserve (RIR 4)."
@@ -69,8 +73,8 @@ def prescription(
 def week_sets(peak: int, role: Role, step: int, deload: bool) -> int:
     """Sets in a week: one fewer on main lifts in a block's first week, and on every
     exercise of three or more sets in a deload."""
-    if deload:  # lighter loads do most of the unloading (RIR 4); volume eases too
-        return peak - 1 if peak >= 3 else peak
+    if deload:  # lighter loads (RIR 4) and a little less volume
+        return peak - 1 if peak >= DELOAD_CUT_FROM else peak
     if step == 0 and role == "main" and peak >= 3:
         return peak - 1
     return peak
@@ -93,7 +97,7 @@ def lift(
     """A lift, hold or mobility drill as the program shows it."""
     if exercise.kind == "lift":
         effort = lift_effort(request, step, deload)
-        if exercise.equipment == BW and request.goal == "strength":
+        if exercise.equipment == BW and request.goal == "strength" and exercise.pattern in SLOWED:
             effort = f"Lower for 3 seconds. {effort}"
     else:
         effort = _EFFORT[exercise.kind]

@@ -33,7 +33,8 @@ from programs.schemas import ProgramRequest
 EXERCISES_MAX = {"beginner": 6, "intermediate": 8, "advanced": 9}  # per session of an hour
 EXERCISES_CAP = 14  # however long the session (the schema allows 16)
 MIN_SETS: dict[Role, int] = {"main": 3, "accessory": 2, "isolation": 2, "core": 2}
-FIRST_SETS = 2  # every pick starts here, so a short session keeps more movements
+FIRST_SETS = 2  # fewest sets of a pick that is not the first of its half of the body
+STRENGTH_FEWER = 2  # exercises fewer in a strength session
 FINISHER_GOALS = frozenset({"fat_loss", "general_fitness", "endurance"})
 FINISHER_SHARE = 0.2  # of the session, at most
 FINISHER_DOSE = (30, 30)  # seconds of work, seconds of easy recovery
@@ -61,6 +62,11 @@ class Context:
     def budget(self) -> int:
         """Seconds a session has after its warm-up."""
         return (self.request.session_minutes - self.warmup_minutes) * 60
+
+    @property
+    def budget_end(self) -> int:
+        """Seconds of the whole session, warm-up included."""
+        return self.request.session_minutes * 60
 
 
 @dataclass(frozen=True)
@@ -123,9 +129,10 @@ def _candidates(
     again = tuple((pattern, "accessory" if role == "main" else role) for pattern, role in day.slots)
     chosen: list[tuple[CatalogueExercise, Role]] = []
     seen: dict[str, int] = {}
+    pulls = any(pattern in PULL_PATTERNS for pattern, _ in day.slots)
     for pattern, role in day.slots + again:
         options = by_pattern(ctx.pool, pattern)
-        if role == "main":
+        if role == "main" and not shift:  # a shifted day may lead with a lighter option
             options = tuple(e for e in options if "light" not in e.tags) or options
         repeat = seen.get(pattern, 0)
         seen[pattern] = repeat + 1
@@ -135,9 +142,21 @@ def _candidates(
         used = {exercise.name for exercise, _ in chosen}
         rotated = options[start % len(options) :] + options[: start % len(options)]
         fresh = [exercise for exercise in rotated if exercise.name not in used]
-        if fresh:
+        if fresh and not _unpartnered(chosen, fresh[0], pulls):
             chosen.append((fresh[0], role))
     return chosen
+
+
+def _unpartnered(
+    chosen: list[tuple[CatalogueExercise, Role]], exercise: CatalogueExercise, pulls: bool
+) -> bool:
+    """A push on a day that pulls, with no pull of its own before it (its slot's pull had
+    no option the person can do): left out, so the day pulls as much as it pushes."""
+    if not pulls or exercise.pattern not in PUSH_PATTERNS:
+        return False
+    patterns = [picked.pattern for picked, _ in chosen]
+    pushes = sum(pattern in PUSH_PATTERNS for pattern in patterns)
+    return sum(pattern in PULL_PATTERNS for pattern in patterns) <= pushes
 
 
 def _fit(ctx: Context, candidates: list[tuple[CatalogueExercise, Role]], block: int) -> list[Pick]:
@@ -145,7 +164,8 @@ def _fit(ctx: Context, candidates: list[tuple[CatalogueExercise, Role]], block: 
 
     More movements at fewer sets beat fewer movements at more sets when time is
     short (a 30-minute full-body day keeps its squat and its row), so every
-    pick starts at `FIRST_SETS`, then grows to `MIN_SETS`, its dose, its cap.
+    pick starts at `MIN_SETS` (fewer when that does not fit), then grows to its
+    dose, then to its cap.
     """
     picks: list[Pick] = []
     left = ctx.budget
@@ -154,9 +174,12 @@ def _fit(ctx: Context, candidates: list[tuple[CatalogueExercise, Role]], block: 
         if len(picks) == limit:
             break
         dose = doses.prescription(ctx.request, exercise, role, block)
-        sets = min(FIRST_SETS, doses.base_sets(ctx.request, role))
-        if not picks:  # the day's first lift shrinks to fit a very short session
-            sets = max(1, min(sets, left // dose.per_set))
+        sets = min(MIN_SETS[role], doses.base_sets(ctx.request, role))
+        # Down to one set for the day's first lift, or the first of the other half of
+        # the body: a short full-body day still trains the whole body.
+        lowest = 1 if _new_half(picks, exercise) else FIRST_SETS
+        while sets > lowest and sets * dose.per_set > left:
+            sets -= 1
         if sets * dose.per_set <= left:
             picks.append(Pick(exercise, role, dose, sets))
             left -= sets * dose.per_set
@@ -171,9 +194,23 @@ def sets_cap(request: ProgramRequest, role: Role) -> int:
     return doses.MAX_SETS[role] + min(LONG_EXTRA_SETS, max(0, request.session_minutes - 90) // 30)
 
 
+def _new_half(picks: list[Pick], exercise: CatalogueExercise) -> bool:
+    """The first exercise of the day, or the first for its half of the body."""
+    halves = {_half(pick.exercise) for pick in picks}
+    return not picks or (_half(exercise) is not None and _half(exercise) not in halves)
+
+
+def _half(exercise: CatalogueExercise) -> str | None:
+    if exercise.pattern in LOWER_PATTERNS:
+        return "lower"
+    return "upper" if exercise.pattern in UPPER else None
+
+
 def exercises_max(request: ProgramRequest) -> int:
-    """Exercises in a session: few for beginners, more for long sessions (one per 12 min)."""
-    return min(EXERCISES_CAP, max(EXERCISES_MAX[request.experience], request.session_minutes // 12))
+    """Exercises in a session: few for beginners, more for long sessions (one per 12 min),
+    and fewer for strength, whose main lifts take the sets (ACSM 2009)."""
+    cap = max(EXERCISES_MAX[request.experience], request.session_minutes // 12)
+    return min(EXERCISES_CAP, cap - (STRENGTH_FEWER if request.goal == "strength" else 0))
 
 
 def _add_sets(
@@ -205,16 +242,15 @@ def _sets(picks: Iterable[Pick], patterns: frozenset[str]) -> int:
 
 
 def _balance(days: list[Day]) -> list[Day]:
-    """Take sets off the pushing exercises with the most sets until the week pulls as much.
-
-    A pushing exercise keeps at least one set, unless the week still pushes more.
-    """
+    """Take sets off pushing exercises until the week pulls as much: accessories first,
+    the one with the most sets first."""
     every = [pick for day in days for pick in day.picks]
     excess = _sets(every, PUSH_PATTERNS) - _sets(every, PULL_PATTERNS)
     sets = {(d, i): p.sets for d, day in enumerate(days) for i, p in enumerate(day.picks)
             if p.exercise.pattern in PUSH_PATTERNS}  # fmt: skip
-    while excess > 0 and any(sets.values()):
-        most = max(sets, key=lambda key: (sets[key], key))
+    main = {key for key in sets if days[key[0]].picks[key[1]].role == "main"}
+    while excess > 0 and any(sets.values()):  # accessories first, main lifts last
+        most = max(sets, key=lambda key: (key not in main, sets[key], key))
         sets[most] -= 1
         excess -= 1
     for (d, i), count in sets.items():

@@ -115,12 +115,28 @@ def _session(ctx: Context, day: Day, shape: WeekShape, lifting: list[Exercise]) 
         if shape.deload or left >= ctx.request.session_minutes * 60 * COOL_DOWN_SHARE:
             room = EXERCISES_MAX - len(exercises)
             exercises += _mobility_block(ctx, left, len(lifting) + day.number, room)
+        if shape.deload:
+            _give_back(ctx, day, exercises)
     else:
         exercises, kind = _recovery(ctx, shape), "recovery"
     warmup = Warmup(minutes=ctx.warmup_minutes, description=_WARMUP[kind])
     made = Session(day=day.number, name=day.name, duration_minutes=0, warmup=warmup,
                    exercises=exercises)  # fmt: skip
     return made.model_copy(update={"duration_minutes": timing.session_minutes(made)})
+
+
+def _give_back(ctx: Context, day: Day, exercises: list[Exercise]) -> None:
+    """A deload that would leave the session far under its time (a tiny kit, no more
+    mobility to add) gives sets back, in priority order, up to the peak week's."""
+    floor = ctx.request.session_minutes * 60 * coaching.MIN_TIME_SHARE
+    total = ctx.warmup_minutes * 60 + sum(timing.exercise_seconds(e) for e in exercises)
+    for index, pick in enumerate(day.picks):
+        exercise = exercises[index]
+        per_set = timing.work_seconds(exercise.reps) + exercise.rest_seconds
+        while total < floor and exercise.sets < pick.sets and total + per_set <= ctx.budget_end:
+            exercise = exercise.model_copy(update={"sets": exercise.sets + 1})
+            total += per_set
+        exercises[index] = exercise
 
 
 def _finisher(ctx: Context, day: Day, shape: WeekShape) -> list[Exercise]:
@@ -179,7 +195,8 @@ def _cardio(ctx: Context, day: Day, shape: WeekShape) -> list[Exercise]:
         half = (minutes - 4) // 2  # two efforts with 2 easy minutes after each
         if half >= 5:
             return [doses.cardio(steady, 2, f"{half} min", 120, "tempo")]
-        return [doses.cardio(steady, 1, f"{minutes} min", 0, "tempo")]
+        # One effort and 2 easy minutes: never the long day's workout in a short session.
+        return [doses.cardio(steady, 1, f"{max(1, minutes - 2)} min", 120, "tempo")]
     return _intervals(ctx, day, shape, minutes)
 
 

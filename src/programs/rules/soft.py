@@ -139,7 +139,9 @@ def day_names_fit(request: ProgramRequest, program: Program) -> list[str]:
         seen: dict[tuple[str, ...], int] = {}
         for session in week.sessions:
             problems.extend(f"{where(week, session)}: {problem}" for problem in _name(session))
-            key = tuple(sorted((e.name, e.reps) for e in session.exercises))
+            # The same exercises, sets and reps in the same order: a tiny pool (bodyweight,
+            # bad knees) may share exercises between days, but not the whole workout.
+            key = tuple((e.name, e.sets, e.reps) for e in session.exercises)
             if key in seen:
                 problems.append(f"{where(week, session)}: the same workout as day {seen[key]}")
             seen.setdefault(key, session.day)

@@ -69,12 +69,15 @@ def test_many_remarks_are_all_kept() -> None:
     [
         "knee " * 200, "my " * 333, "no " * 333, "a" * 1000, "only " * 200,
         "not " * 250, "bad back " * 110, ("x" * 40 + " ") * 24, "-" * 1000, "!" * 1000,
+        "no knee " * 125, "only 2 " * 166,
     ],
 )  # fmt: skip
 def test_the_worst_notes_read_fast(text: str) -> None:
-    """No pattern backtracks: the longest adversarial notes read in milliseconds."""
+    """No pattern backtracks: the longest adversarial notes read in about 5 ms at worst
+    (1,000 one-character clauses); the bound is loose for a busy CI machine, and still
+    far under what catastrophic backtracking takes (seconds to hours)."""
     text = text[:1000]
     notes.read.cache_clear()
     started = time.perf_counter()
     notes.read(text)
-    assert time.perf_counter() - started < 0.05
+    assert time.perf_counter() - started < 0.25

@@ -24,7 +24,10 @@ HOLD_STEP_SECONDS = 5  # a longer hold each block
 DELOAD_CUT_FROM = 3  # sets: a deload takes one off exercises with at least this many
 MOBILITY = (2, "45s", 15)  # sets, reps, rest seconds
 MOBILITY_SET_SECONDS = 60  # 45 s of work, 15 s of rest
-_DELOAD_LIFT = "Deload: about 60 % of recent loads, 4 or more reps in reserve (RIR 4)."
+_DELOAD_LIFT = (
+    f"Deload: about 60 % of recent loads, {coaching.DELOAD_RIR} or more reps in reserve "
+    f"(RIR {coaching.DELOAD_RIR})."
+)
 _EFFORT = {
     "hold": "Hold with good form; stop the set about 5 s before it breaks down.",
     "mobility": "Ease into the range and breathe slowly; never into pain.",

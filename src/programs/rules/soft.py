@@ -14,7 +14,7 @@ from programs.catalogue import BEGINNER_AVOID
 from programs.rules import facts
 from programs.rules.exercises import describe
 from programs.rules.facts import sessions, where
-from programs.schemas import Program, ProgramRequest
+from programs.schemas import Program, ProgramRequest, Session
 
 _RIR_WORDS = re.compile(r"\brir\b|reps? in reserve|\brpe\b|reps? left", re.IGNORECASE)
 _CARDIO_WORDS = re.compile(r"talk|pace|conversation|breath|\brpe\b|zone|heart rate", re.IGNORECASE)
@@ -148,7 +148,7 @@ def day_names_fit(request: ProgramRequest, program: Program) -> list[str]:
     return problems
 
 
-def _name(session: facts.Session) -> list[str]:
+def _name(session: Session) -> list[str]:
     said = {kind for kind, words in _DAY_WORDS if words.search(session.name)}
     patterns = {describe(e).pattern for e in session.exercises if facts.is_resistance(e)}
     lower, upper = patterns & facts.LOWER_PATTERNS, patterns & facts.UPPER_PATTERNS

@@ -40,7 +40,10 @@ Pattern = Literal[
 # What an exercise is, for its dose and its effort instruction.
 Kind = Literal["lift", "hold", "intervals", "steady", "mobility"]
 
-PUSH_PATTERNS: frozenset[str] = frozenset({"horizontal_push", "vertical_push", "triceps"})
+# Lateral raises count with pushing: the safe side of the pull-at-least-as-much-as-push rule.
+PUSH_PATTERNS: frozenset[str] = frozenset(
+    {"horizontal_push", "vertical_push", "triceps", "shoulders"}
+)
 PULL_PATTERNS: frozenset[str] = frozenset(
     {"horizontal_pull", "vertical_pull", "biceps", "rear_delts"}
 )
@@ -195,7 +198,8 @@ CATALOGUE: tuple[CatalogueExercise, ...] = (
     _ex("Band lat pulldown", "vertical_pull", BD, "",
         "Band anchored high, pull elbows down to the ribs."),
     # core
-    _ex("Pallof press", "core", BD, "", "Resist the rotation, press straight out and hold."),
+    _ex("Pallof anti-rotation hold", "core", BD, "",
+        "Band at chest height, arms straight out, resist the pull to the side.", timed=True),
     _ex("Hanging knee raise", "core", PU, "spinal_flexion technical",
         "No swinging; curl the pelvis up, not just the knees."),
     _ex("Dead bug", "core", BW, "", "Low back pressed into the floor, move slowly."),

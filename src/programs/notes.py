@@ -85,13 +85,24 @@ ACTIVITIES: tuple[Rule, ...] = (
     _rule("bike", r"\bbikes?\b|\bcycling\b|\bspin(?:ning)?\b", "", "no bike work",
           names="bike"),
     _rule("kettlebell swings", r"\bswings?\b", "", "no kettlebell swings", names="swing"),
+    _rule("squats", r"\bsquats?\b|\bsquatting\b", "", "no squats: leg press or wall sits",
+          names="squat"),
+    _rule("deadlifts", r"\bdeadlifts?\b", "", "no deadlifts", names="deadlift"),
+    _rule("bench press", r"\bbench(?:ing| press)?\b", "", "no bench press",
+          names="bench press"),
+    _rule("step-ups", r"\bstep[- ]?ups?\b|\bstairs\b", "", "no step-ups or stairs",
+          names="step-up|hill walk"),
+    _rule("kettlebells", r"\bkettlebells?\b", "", "no kettlebells", names="kettlebell"),
+    _rule("crunches", r"\bcrunch(?:es)?\b|\bsit[- ]?ups?\b", "spinal_flexion",
+          "no crunches or sit-ups"),
     _rule("overhead work", r"\boverhead\b", "overhead", "no overhead work"),
     _rule("high impact", r"\bimpact\b", "jumping high_impact noisy", "low impact only"),
 )
 _DISLIKE = re.compile(
     r"\b(?:no|not|never|without|avoid\w*|hate\w*|dislike\w*|detest\w*|loathe\w*|can'?t stand"
     r"|cannot stand|don'?t (?:like|enjoy|want|do)|do not (?:like|enjoy|want|do)|not a fan"
-    r"|skip|rather not|won'?t|can'?t|cannot|bored by|boring|low)\b",
+    r"|skip|rather not|won'?t|can'?t|cannot|bored by|boring|low|sick of|tired of|not into"
+    r"|no more|allergic to|please no|nothing with|except)\b",
     re.IGNORECASE,
 )
 

@@ -44,7 +44,7 @@ SHIFTS_MAX = 3  # other options tried when a day came out the same as an earlier
 SPLIT_PATTERNS = ("squat", "hinge", "horizontal_push", "vertical_push", "horizontal_pull",
                   "vertical_pull")  # fmt: skip
 LONG_EXTRA_SETS = 3  # at most, on top of the caps, for sessions of up to 180 min
-UPPER = PUSH_PATTERNS | PULL_PATTERNS | {"shoulders"}
+UPPER = PUSH_PATTERNS | PULL_PATTERNS
 MORNING_EXTRA_MINUTES = 2  # a slower warm-up for stiff morning joints
 
 

@@ -13,7 +13,7 @@ COMPOUND = frozenset(
     {"squat", "hinge", "lunge", "horizontal_push", "vertical_push", "horizontal_pull",
      "vertical_pull"}
 )  # fmt: skip
-UPPER_PATTERNS = PUSH_PATTERNS | PULL_PATTERNS | {"shoulders"}
+UPPER_PATTERNS = PUSH_PATTERNS | PULL_PATTERNS
 MAIN_LIFTS_MAX = 2  # a session's main lifts: its leading compound lifts, at most two
 
 

@@ -25,6 +25,8 @@ KNEE = {"jumping", "high_impact", "deep_knee_flexion", "noisy"}
         ("low impact please", {"jumping", "high_impact", "noisy"}, set(), "high impact"),
         ("I don't like lunges", set(), {"Reverse lunge", "Bulgarian split squat"}, "lunges"),
         ("can't stand the rowing machine", set(), {"Rowing machine intervals"}, "rowing machine"),
+        ("no squats", set(), {"Barbell back squat", "Bodyweight squat"}, "squats"),
+        ("sick of deadlifts", set(), {"Barbell deadlift", "Kettlebell deadlift"}, "deadlifts"),
     ],
 )  # fmt: skip
 def test_phrases_people_write(text: str, avoid: set[str], names: set[str], label: str) -> None:

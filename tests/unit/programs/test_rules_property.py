@@ -22,6 +22,7 @@ NOTES = [
     "only 2 days some weeks", "prefer mornings", "training for a wedding", "no lunges",
     "tennis elbow and bad knees, I hate running", "low impact please", "no push-ups",
     "ankle sprain, no jumping", "I don't like rowing machines or bikes", "no planks",
+    "no squats, sick of deadlifts", "I hate kettlebells and stairs", "no bench, no crunches",
 ]  # fmt: skip
 
 requests = st.builds(

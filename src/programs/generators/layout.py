@@ -5,8 +5,11 @@ can do (their kit, their notes, their experience). Main lifts use the same
 exercise in every block, so their progress can be measured; accessories
 move one option along each block (ACSM 2009: vary exercises while the core
 lifts stay). Time is fitted at the block's peak week by dropping what
-matters least (the last slots, then a main lift's extra sets), never rest;
-time left over goes to more sets of the chosen exercises, up to a cap.
+matters least, never rest: every exercise starts at its fewest sets in
+priority order, so the last slots are what a short session leaves out; time
+left over goes to more sets, to the dose and then to a cap. The week is then
+balanced (pulling at least as much as pushing) and long days of a
+conditioning goal get a short finisher.
 """
 
 from __future__ import annotations

@@ -109,7 +109,7 @@ _DISLIKE = re.compile(
 # Constraints: they count whenever they appear.
 QUIET = _rule("quiet", r"\bquiet\b|\bupstairs\b|\bapartment\b|\bneighbou?rs?\b|\bthin floors?\b"
               r"|\bsleeping (?:baby|kids?|family)\b", "jumping noisy",
-              "quiet: nothing that jumps or stamps")
+              "nothing that jumps or stamps")
 # fmt: on
 _DAYS = re.compile(
     r"\b(?:only|just|sometimes|some weeks|busy weeks?|other weeks)\b.{0,40}?"
@@ -237,10 +237,11 @@ def read(notes: str) -> Reading:
     rules = list(reader.rules.values())
     covered: set[str] = set()
     applied = []
-    for rule in rules:  # a request already covered by an injury is not said twice
-        if rule.names or not rule.avoid <= covered:
+    for rule in rules:  # a dislike an injury already covers is not said twice
+        if rule.names or not rule.avoid <= covered or rule not in ACTIVITIES:
             applied.append(f"{rule.label}: {rule.summary}")
-        covered |= rule.avoid
+        if rule in INJURIES:
+            covered |= rule.avoid
     if reader.mornings:
         applied.append("morning training: a longer, gradual warm-up")
     kept = reader.not_understood

@@ -34,8 +34,8 @@ INTERVAL_SHARE = 0.6  # of a cardio session's time; an easy steady finish takes 
 _WARMUP = {
     "lift": "Easy cardio for a few minutes, dynamic mobility for the joints of the day, then "
     "two lighter ramp-up sets of the first lift.",
-    "cardio": "Start easy and build to the session's pace; add leg swings and a few strides "
-    "or pick-ups.",
+    "cardio": "Start easy and build to the session's pace; add leg swings and a few short, "
+    "faster pick-ups.",
     "recovery": "Easy walking or cycling, then gentle joint circles from neck to ankles.",
 }
 

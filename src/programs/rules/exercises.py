@@ -3,8 +3,10 @@
 The template only writes catalogue exercises; a model writes any name. The
 rules need the same facts about both (pattern, kind, equipment, tags), so a
 name not in the catalogue is read with the keyword tables below. They are
-deliberately conservative for equipment and tags (the hard rules send an
-answer back on them), and broad for patterns (the soft rules only warn).
+deliberately narrow for equipment and tags: the hard rules send an answer back
+on them, so they name only what clearly needs the kit or loads the injury
+("Box squat" passes a knee note, "Back squat" does not); and broad for
+patterns, which the soft rules only warn about.
 """
 
 from __future__ import annotations
@@ -57,7 +59,7 @@ _PATTERNS = _table({
     "shoulders": r"lateral raise|front raise|shrug",
 })  # fmt: skip
 _EQUIPMENT = _table({
-    "barbell": r"barbell|\bbar\b(?! hang)|landmine|trap bar|\bez[- ]bar",
+    "barbell": r"barbell|landmine|trap bar|\bez[- ]bar",
     "dumbbells": r"dumbbell|\bdb\b",
     "kettlebells": r"kettlebell|\bkb\b",
     "machines": r"machine|cable|leg press|pull-?down|smith|treadmill|stationary|air bike"
@@ -67,16 +69,18 @@ _EQUIPMENT = _table({
 })  # fmt: skip
 _TAGS = _table({
     "overhead": r"overhead|shoulder press|military|push press|\bjerk|snatch|pike|handstand",
-    "jumping": r"jump|\bhops?\b|hopping|bound|plyo|burpee|skipping|tuck",
+    "jumping": r"jump|\bhops?\b|hopping|bound|plyo|burpee|skipping",
     "high_impact": r"jump|\bhops?\b|plyo|burpee|skipping|\brun|sprint|\bjog|high knees",
     "noisy": r"jump|\bhops?\b|plyo|burpee|skipping|high knees|slam",
-    "running": r"\brun|sprint|\bjog|treadmill",
-    "spinal_loading": r"deadlift|back squat|front squat|good morning|bent-over row"
-                      r"|barbell row|barbell overhead",
+    "running": r"\brun|sprint|\bjog",
+    "spinal_loading": r"(?<!dumbbell )(?<!kettlebell )(?<!romanian )(?<!single-leg )deadlift"
+                      r"|back squat|front squat|good morning|bent-over row|barbell row"
+                      r"|barbell overhead",
     "spinal_flexion": r"crunch|sit-?up|knee raise|toes to bar|v-up|russian twist",
-    "deep_knee_flexion": r"squat|lunge|pistol|thruster",
-    "wrist_loading": r"push-?up|press-?up|burpee|mountain climber|bear crawl|handstand"
-                     r"|front squat|high plank",
+    "deep_knee_flexion": r"deep squat|full squat|back squat|front squat|goblet squat|pistol"
+                         r"|sissy|walking lunge|bulgarian|thruster|jump squat|squat jump",
+    "wrist_loading": r"(?<!fist )(?<!knuckle )push-?up|press-?up|burpee|mountain climber"
+                     r"|bear crawl|handstand|front squat|high plank",
     "elbow_stress": r"skull ?crusher|triceps extension|diamond|chin-?up",
     "technical": r"snatch|\bclean\b|\bjerk|pistol|muscle-?up|handstand|turkish|front squat"
                  r"|box jump|depth jump|burpee|jump rope|double under|toes to bar|bulgarian"

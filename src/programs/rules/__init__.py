@@ -16,9 +16,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from programs.rules import hard, soft
-from programs.schemas import Program, ProgramRequest
+from programs.schemas import LIST_TEXT_MAX, NOTES_MAX, Program, ProgramRequest
 
-WARNINGS_MAX = 40  # lines kept on a program (Program.warnings is bounded)
+WARNINGS_MAX = LIST_TEXT_MAX  # lines kept on a program (Program.warnings is bounded)
 Check = Callable[[ProgramRequest, Program], list[str]]
 
 
@@ -68,8 +68,10 @@ def check(
 
 def warnings(request: ProgramRequest, program: Program) -> list[str]:
     """The soft rules' problems, one line each, for `Program.warnings`."""
-    return [
+    lines = [
         f"{name}: {problem}"
         for name, problems in check(request, program, SOFT).items()
         for problem in problems
     ]
+    # A problem can quote the model's own text (a title of 1,200 characters): cut to fit.
+    return [line if len(line) <= NOTES_MAX else line[: NOTES_MAX - 1] + "…" for line in lines]

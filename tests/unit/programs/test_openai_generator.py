@@ -153,6 +153,14 @@ async def test_soft_rules_broken_become_warnings_not_a_second_request(
     assert all(warning.split(":")[0] in SOFT_RULES for warning in program.warnings)
 
 
+def test_warnings_fit_the_program_whatever_the_model_wrote() -> None:
+    week = make_week(1)
+    program = Program(title="x" * 1200, summary="", generator="openai:m", weeks=[week])
+    lines = rules.warnings(SMALL.model_copy(update={"weeks": 1}), program)
+    assert any(line.startswith("says_what_it_is: ") for line in lines)
+    Program.model_validate({**program.model_dump(), "warnings": lines})  # each fits
+
+
 @pytest.mark.anyio
 async def test_every_call_caps_the_models_output(fake: FakeControl) -> None:
     async with generator(fake.base_url) as gen:

@@ -236,6 +236,30 @@ def test_malformed_output_once_is_fixed_by_the_reask(make_server, fake: Fake) ->
     assert job["usage"]["input_tokens"] >= _fake_usage(used)["input_tokens"] > 0
 
 
+def test_the_coaching_rules_check_the_models_program(make_server, fake: Fake) -> None:
+    """A hard rule broken is asked again once, in the rule's words; soft ones are warnings."""
+    fake.scenario(mode="rule_breaking_once", step=1)  # over time, and a barbell squat
+    server = make_server()
+    server.start()
+    job = _finish(server, server.submit(**SMALL, equipment=[], experience="beginner"), timeout=20)
+
+    assert job["status"] == "completed", job["error"]
+    assert fake.counts() == {"plan": 1, "week_1": 2, "week_2": 1}
+    feedback = fake.requests()[2]["messages"][-1]["content"]
+    assert "Barbell back squat needs barbell" in feedback
+    assert "drop an exercise or a set, never rest" in feedback
+    result = job["result"]
+    minutes = REQUEST["session_minutes"]
+    for week in result["weeks"]:
+        for session in week["sessions"]:
+            assert session["warmup"]["minutes"] > 0
+            assert session["duration_minutes"] <= minutes
+            assert all(e["name"] != "Barbell back squat" for e in session["exercises"])
+    # A soft rule broken is kept, not asked again: the fake gives a beginner push-ups.
+    assert any(line.startswith("beginner_friendly: ") for line in result["warnings"])
+    assert all(entry["max_completion_tokens"] for entry in fake.requests())
+
+
 def test_an_unparsable_answer_still_counts_in_usage(make_server, fake: Fake) -> None:
     fake.scenario(mode="badjson_once", step=1)
     server = make_server()

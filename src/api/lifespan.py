@@ -11,19 +11,24 @@ from __future__ import annotations
 
 import gc
 import logging
+import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
+from prometheus_client import multiprocess
 
+from api import metrics_dir
+from api.preflight import redact_safely
 from db import migrate
-from db.database import Sessions, make_engine
+from db.database import Sessions, make_engine, project_relative
 from jobs import clock, instances, metrics, recovery
 from jobs.runner import Runner, RunnerConfig
 from jobs.scheduler import TickConfig, Ticks
 from programs import generators
+from programs.generators.base import ProgramGenerator
 from programs.service import Programs
-from settings import Settings
+from settings import VERSION, Settings
 
 logger = logging.getLogger(__name__)
 
@@ -35,24 +40,53 @@ def _policy(settings: Settings) -> recovery.Policy:
     )
 
 
+def _announce(settings: Settings, who: instances.Me, generator: ProgramGenerator) -> None:
+    """The first lines of a start: what this process runs on, with which intervals."""
+    logger.info(
+        "progen %s starting: instance %s, database %s, generator %s",
+        VERSION,
+        who.id,
+        shown_url(settings),
+        generator.name,
+    )
+    logger.info(
+        "heartbeat every %g s (stale after %g s), monitor every %g s, %d job(s) at once, "
+        "%d attempt(s) per job, metrics in %s",
+        settings.heartbeat_interval_seconds,
+        settings.heartbeat_stale_seconds,
+        settings.monitor_interval_seconds,
+        settings.job_concurrency,
+        settings.job_max_attempts,
+        metrics.multiproc_dir() or "this process",
+    )
+
+
+def shown_url(settings: Settings) -> str:
+    """The database URL as the engine uses it (SQLite's path absolute), password masked."""
+    return redact_safely(project_relative(settings.database_url))
+
+
 @asynccontextmanager
 async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     """Run the job engine for as long as the app serves."""
     settings: Settings = app.state.settings
+    who = instances.me()
+    generator = generators.choose(settings)
+    _announce(settings, who, generator)
     engine = make_engine(settings.database_url)
     sessions = Sessions(engine)
     migrate.upgrade(engine)
-    who = instances.me()
     with sessions.read() as session:
         clock.align(session)
     with sessions.write() as session:
         instances.register(session, who=who)
+    started_at = clock.utcnow()
+    metrics.DATABASE_WRITABLE.set(1)  # the registration committed
+    metrics.MONITOR_LAST_RUN.set(started_at.timestamp())  # a start counts as a run
     with sessions.write() as session:
         swept = recovery.sweep(session, who=who, policy=_policy(settings))
     if swept:
-        metrics.RECLAIMS.labels("owner_dead").inc(len(swept))
         logger.warning("startup sweep handed back %d orphaned job(s)", len(swept))
-    generator = generators.choose(settings)
     runner = Runner(
         sessions=sessions,
         instance_id=who.id,
@@ -76,7 +110,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         ),
     )
     app.state.sessions, app.state.who, app.state.ticks = sessions, who, ticks
-    app.state.started_at = clock.utcnow()
+    app.state.started_at = started_at
     app.state.programs = Programs(
         sessions=sessions,
         runner=runner,
@@ -101,3 +135,14 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
             instances.mark_stopped(session, instance_id=who.id)
         await generator.aclose()
         engine.dispose()
+        _leave_metrics()
+
+
+def _leave_metrics() -> None:
+    """This process's live gauges go; a lone server process takes its metric files along."""
+    folder = metrics.multiproc_dir()
+    if folder is None:
+        return
+    multiprocess.mark_process_dead(os.getpid(), path=str(folder))
+    if metrics_dir.is_server_process():
+        metrics_dir.remove(folder)

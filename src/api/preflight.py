@@ -6,15 +6,13 @@ of the traceback a failed lifespan would log.
 
 from __future__ import annotations
 
-import logging
 import sys
 
 import sqlalchemy as sa
 
+from api import logs
 from db.database import describe_error, make_engine, redact
 from settings import Settings, load_or_exit
-
-LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 
 
 def _fail(line: str) -> None:
@@ -43,9 +41,7 @@ def checked_settings() -> Settings:
         )
     finally:
         engine.dispose()
-    logging.basicConfig(level=logging.INFO, format=LOG_FORMAT)
-    for noisy in ("apscheduler", "alembic"):  # a line per tick or per check is noise
-        logging.getLogger(noisy).setLevel(logging.WARNING)
+    logs.configure(settings.log_format)
     return settings
 
 

@@ -15,14 +15,16 @@ import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
+import sqlalchemy as sa
 from fastapi import FastAPI
 from prometheus_client import multiprocess
 
 from api import metrics_dir
 from api.preflight import redact_safely
-from db import migrate
+from db import failures, migrate
 from db.database import Sessions, make_engine, project_relative
 from jobs import clock, instances, metrics, recovery
+from jobs.models import Job
 from jobs.runner import Runner, RunnerConfig
 from jobs.scheduler import TickConfig, Ticks
 from programs import generators
@@ -31,6 +33,7 @@ from programs.service import Programs
 from settings import VERSION, Settings
 
 logger = logging.getLogger(__name__)
+START_REFUSED = 3  # uvicorn's own exit status for a failed startup
 
 
 def _policy(settings: Settings) -> recovery.Policy:
@@ -66,6 +69,33 @@ def shown_url(settings: Settings) -> str:
     return redact_safely(project_relative(settings.database_url))
 
 
+def _prepare_database(
+    engine: sa.Engine, sessions: Sessions, who: instances.Me, settings: Settings
+) -> list[Job]:
+    """Migrate, register this instance and sweep orphans; return the swept jobs.
+
+    A database that refuses these writes (a disk that fills during the start)
+    ends the start with one line, as preflight's checks do: an exception here
+    would reach uvicorn, which prints its whole traceback.
+    """
+    try:
+        migrate.upgrade(engine)
+        with sessions.read() as session:
+            clock.align(session)
+        with sessions.write() as session:
+            instances.register(session, who=who)
+        with sessions.write() as session:
+            return recovery.sweep(session, who=who, policy=_policy(settings))
+    except sa.exc.SQLAlchemyError as error:
+        if failures.storage_failure(error) is None:
+            raise  # a bug: its traceback is the useful part
+        logger.error(
+            "cannot start: the database refuses the start's writes (%s)", failures.describe(error)
+        )
+        logging.shutdown()
+        os._exit(START_REFUSED)
+
+
 @asynccontextmanager
 async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     """Run the job engine for as long as the app serves."""
@@ -75,16 +105,10 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     _announce(settings, who, generator)
     engine = make_engine(settings.database_url)
     sessions = Sessions(engine)
-    migrate.upgrade(engine)
-    with sessions.read() as session:
-        clock.align(session)
-    with sessions.write() as session:
-        instances.register(session, who=who)
+    swept = _prepare_database(engine, sessions, who, settings)
     started_at = clock.utcnow()
     metrics.DATABASE_WRITABLE.set(1)  # the registration committed
     metrics.MONITOR_LAST_RUN.set(started_at.timestamp())  # a start counts as a run
-    with sessions.write() as session:
-        swept = recovery.sweep(session, who=who, policy=_policy(settings))
     if swept:
         logger.warning("startup sweep handed back %d orphaned job(s)", len(swept))
     runner = Runner(
@@ -127,15 +151,30 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     try:
         yield
     finally:
-        handed_back = await runner.shutdown(settings.shutdown_grace_seconds)
-        if handed_back:
-            logger.warning("shutdown handed back %d unfinished job(s)", len(handed_back))
-        await ticks.stop()
-        with sessions.write() as session:
-            instances.mark_stopped(session, instance_id=who.id)
+        await _stop(runner, ticks, sessions, who, settings)
         await generator.aclose()
         engine.dispose()
         _leave_metrics()
+
+
+async def _stop(
+    runner: Runner, ticks: Ticks, sessions: Sessions, who: instances.Me, settings: Settings
+) -> None:
+    """Hand back, stop the ticks, say this instance stopped; a database that refuses the
+    last writes is one line (the jobs come back by the stale-heartbeat rule instead)."""
+    try:
+        handed_back = await runner.shutdown(settings.shutdown_grace_seconds)
+    except sa.exc.SQLAlchemyError as error:
+        failures.log(logger, error, "shutdown could not hand back unfinished jobs")
+    else:
+        if handed_back:
+            logger.warning("shutdown handed back %d unfinished job(s)", len(handed_back))
+    await ticks.stop()
+    try:
+        with sessions.write() as session:
+            instances.mark_stopped(session, instance_id=who.id)
+    except sa.exc.SQLAlchemyError as error:
+        failures.log(logger, error, "could not mark this instance stopped")
 
 
 def _leave_metrics() -> None:

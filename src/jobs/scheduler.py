@@ -103,14 +103,17 @@ class Ticks:
             kept = await asyncio.to_thread(self._tx_heartbeat, leases)
         except Exception as error:
             metrics.HEARTBEAT_FAILURES.inc()
-            failures.log(logger, error, "heartbeat failed; not claiming until one succeeds")
+            if self._runner.claiming:  # one line when the failures start, not one per tick
+                failures.log(logger, error, "heartbeat failed; not claiming until one succeeds")
             self._runner.claiming = False
             silent = time.monotonic() - self._last_heartbeat_ok
-            if silent > self._config.policy.stale_seconds:
+            if silent > self._config.policy.stale_seconds and self._runner.leases():
                 logger.error("no heartbeat for %.0f s: dropping running jobs", silent)
                 self._runner.drop_all()
             return
         self._last_heartbeat_ok = time.monotonic()
+        if not self._runner.claiming:
+            logger.warning("heartbeat written again; claiming jobs")
         self._runner.claiming = True
         self._runner.reconcile(kept, leases)
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import socket
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -65,6 +66,18 @@ def prune(session: Session, *, older_than: datetime) -> None:
             Instance.id.not_in(running_owners.where(Job.owner.is_not(None))),
         )
     )
+
+
+def live(session: Session, *, ids: Sequence[str], stale_seconds: float) -> list[Instance]:
+    """Which of these instances look alive: not stopped, heartbeat fresher than the
+    threshold (the judgement a peer would make; a frozen one still looks alive)."""
+    cutoff = clock.utcnow() - timedelta(seconds=stale_seconds)
+    query = sa.select(Instance).where(
+        Instance.id.in_(list(ids)),
+        Instance.stopped_at.is_(None),
+        Instance.heartbeat_at >= cutoff,
+    )
+    return list(session.scalars(query.order_by(Instance.id)))
 
 
 def dead_owners(session: Session, *, who: Me) -> list[str]:

@@ -22,6 +22,8 @@ from jobs.status import TERMINAL, JobStatus, Reason
 logger = logging.getLogger("jobs.transitions")
 _NOTES = "progen_report_notes"  # in Session.info: this transaction's notes, in order
 _TERMINAL = {status.value for status in TERMINAL}
+#: events whose message only restates the transition ("completed", "attempt 1 of 3 started")
+_RESTATED = {Reason.CREATED, Reason.CLAIMED, Reason.COMPLETED}
 _WORDS = {
     Reason.CREATED: "created",
     Reason.CLAIMED: "claimed",
@@ -102,7 +104,8 @@ def _why(facts: dict[str, Any]) -> tuple[str, bool]:
 
 
 def _log(facts: dict[str, Any]) -> None:
-    job_id, message = facts["job_id"], facts["message"] or ""
+    job_id = facts["job_id"]
+    message = "" if facts["reason"] in _RESTATED else facts["message"] or ""
     if facts["reason"] == Reason.CREATED:
         text, args, level, final = "job %s created (pending)", [job_id], logging.INFO, False
     else:

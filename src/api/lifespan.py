@@ -49,7 +49,7 @@ def _announce(settings: Settings, who: instances.Me, generator: ProgramGenerator
         "progen %s starting: instance %s, database %s, generator %s",
         VERSION,
         who.id,
-        shown_url(settings),
+        _shown_url(settings),
         generator.name,
     )
     logger.info(
@@ -64,7 +64,7 @@ def _announce(settings: Settings, who: instances.Me, generator: ProgramGenerator
     )
 
 
-def shown_url(settings: Settings) -> str:
+def _shown_url(settings: Settings) -> str:
     """The database URL as the engine uses it (SQLite's path absolute), password masked."""
     return redact_safely(project_relative(settings.database_url))
 

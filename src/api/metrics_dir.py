@@ -2,7 +2,8 @@
 
 Every process of one server (the workers of `--workers N`, the worker of
 `--reload`, or the lone process) writes its values into the same folder,
-named after the server's main process and its start time: a new server never
+named after the server's main process and its start (in clock ticks since
+boot, which no clock adjustment moves): a new server never
 reads an old one's counts, even with a reused pid. Folders of servers that
 are gone are removed when the next one starts (the main process of
 `--workers` runs none of our code, so nothing can remove them at its exit).
@@ -19,7 +20,7 @@ import shutil
 import tempfile
 from pathlib import Path
 
-from jobs.instances import process_start
+from jobs.instances import process_start_ticks
 
 ENV = "PROMETHEUS_MULTIPROC_DIR"
 PREFIX = "progen-metrics-"
@@ -50,8 +51,7 @@ def remove(folder: Path) -> None:
 
 
 def _name(pid: int) -> str:
-    started = process_start(pid)
-    return f"{PREFIX}{pid}-{int(started.timestamp()) if started else 0}"
+    return f"{PREFIX}{pid}-{process_start_ticks(pid) or 0}"
 
 
 def _remove_stale(base: Path) -> None:

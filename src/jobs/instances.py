@@ -109,6 +109,15 @@ def _is_dead(row: Instance, who: Me) -> bool:
 
 def process_start(pid: int) -> datetime | None:
     """When process `pid` started, or None if there is no such process."""
+    ticks = process_start_ticks(pid)
+    if ticks is None:
+        return None
+    return _boot_time() + timedelta(seconds=ticks / os.sysconf("SC_CLK_TCK"))
+
+
+def process_start_ticks(pid: int) -> int | None:
+    """Process `pid`'s start in clock ticks since boot (exact, unlike a wall-clock time
+    derived from it), or None if there is no such live process."""
     try:
         with open(f"/proc/{pid}/stat") as stat:
             fields = stat.read().rsplit(")", 1)[1].split()
@@ -116,8 +125,7 @@ def process_start(pid: int) -> datetime | None:
         return None
     if fields[0] == "Z":  # a zombie is dead, its parent just has not reaped it
         return None
-    ticks = int(fields[19])  # field 22 of stat(5): start time in clock ticks since boot
-    return _boot_time() + timedelta(seconds=ticks / os.sysconf("SC_CLK_TCK"))
+    return int(fields[19])  # field 22 of stat(5): start time in clock ticks since boot
 
 
 def _boot_time() -> datetime:

@@ -56,6 +56,7 @@ class Ticks:
         #: why the last write probe failed, in words ("disk full"); None once one commits
         self.storage_error: str | None = None
         self._last_heartbeat_ok = time.monotonic()
+        self._stopped = False
 
     @property
     def running(self) -> bool:
@@ -71,8 +72,9 @@ class Ticks:
 
     def _add(self, tick: Callable[[], Awaitable[None]], name: str, seconds: float) -> None:
         self._scheduler.add_job(
-            tick,
+            self._run,
             "interval",
+            args=[tick],
             seconds=seconds,
             id=name,
             name=name,
@@ -82,8 +84,18 @@ class Ticks:
             misfire_grace_time=None,
         )
 
+    async def _run(self, tick: Callable[[], Awaitable[None]]) -> None:
+        """Run one tick. A tick still in flight when the server's loop closes is cancelled
+        then; after `stop` that is no failure (APScheduler would log a traceback)."""
+        try:
+            await tick()
+        except asyncio.CancelledError:
+            if not self._stopped:
+                raise
+
     async def stop(self) -> None:
         """Stop the scheduler; its shutdown is deferred to the loop, hence the sleep."""
+        self._stopped = True
         if self._scheduler.running:
             self._scheduler.shutdown(wait=False)
             await asyncio.sleep(0)
@@ -131,7 +143,7 @@ class Ticks:
         try:
             reclaimed = await asyncio.to_thread(self._tx_monitor)
         except Exception as error:
-            self._storage_failed(error)
+            self._monitor_failed(error)
             return
         if self.storage_error is not None:
             logger.warning("the database takes writes again (was: %s)", self.storage_error)
@@ -147,7 +159,7 @@ class Ticks:
         except Exception as error:
             failures.log(logger, error, "could not count jobs for /metrics")
 
-    def _storage_failed(self, error: Exception) -> None:
+    def _monitor_failed(self, error: Exception) -> None:
         words = failures.describe(error)
         metrics.DATABASE_WRITABLE.set(0)
         if words != self.storage_error:  # one line when it starts or changes, not per tick

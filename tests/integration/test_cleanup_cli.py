@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import json
 import os
+import select
 import shutil
 import subprocess
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
@@ -359,3 +361,32 @@ def test_a_missing_venv_is_created_as_start_fastapi_does(db_url, tmp_path):
     assert "creating the project's .venv" in done.stderr
     assert done.stdout.strip() == "No stuck jobs found!"
     assert (project / ".venv" / "bin" / "python").exists()
+
+
+def test_the_all_prompt_in_a_terminal_says_the_owner_is_alive(db_url, sessions):
+    job_id, owner = _live_instance_job(sessions)
+    main, terminal = os.openpty()
+    process = subprocess.Popen(
+        [sys.executable, str(SCRIPT), "--all", "--force"],
+        env=_env(db_url),
+        stdin=terminal,
+        stdout=terminal,
+        stderr=terminal,
+    )
+    os.close(terminal)
+    shown = b""
+    try:
+        deadline = time.monotonic() + 30
+        while b"[y/N]" not in shown and time.monotonic() < deadline:
+            ready, _, _ = select.select([main], [], [], 1)
+            if ready:
+                shown += os.read(main, 4096)
+        os.write(main, b"n\n")
+        assert process.wait(timeout=30) == 1
+    finally:
+        if process.poll() is None:
+            process.kill()
+        os.close(main)
+    prompt = shown.decode(errors="replace")
+    assert "ALIVE" in prompt and owner in prompt and "[y/N]" in prompt, prompt
+    assert factories.load(sessions, job_id).status == "in_progress"

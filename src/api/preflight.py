@@ -64,7 +64,6 @@ def redact_safely(url: str) -> str:
         return "the configured URL"
 
 
-PROBE_BYTES = 64 * 1024  # room for a first transaction: the file system must have it
 FOLDER_HINTS = {
     errno.EROFS: "the folder is on a read-only file system: remount it read-write, or point "
     "DATABASE_URL at a writable folder",
@@ -94,4 +93,4 @@ def check_sqlite_folder(url: str) -> None:
 
 def _probe_write(folder: Path) -> None:
     with tempfile.NamedTemporaryFile(dir=folder, prefix=".progen-write-check-") as probe:
-        os.posix_fallocate(probe.fileno(), 0, PROBE_BYTES)
+        os.posix_fallocate(probe.fileno(), 0, failures.MIN_FREE_BYTES)

@@ -10,11 +10,16 @@ from __future__ import annotations
 
 import errno
 import logging
+import os
 import sqlite3
+from pathlib import Path
 
 import sqlalchemy as sa
 
 DISK_FULL, READ_ONLY = "disk full", "read-only"
+#: Less room than this beside a SQLite database counts as full: a write that fits in the
+#: WAL's reused frames (a heartbeat) still commits, but the next insert or checkpoint fails.
+MIN_FREE_BYTES = 64 * 1024
 #: SQLite's messages (its only error detail), in the order they are tried
 _SQLITE = (
     ("disk is full", DISK_FULL),
@@ -88,3 +93,16 @@ def log(logger: logging.Logger, error: BaseException, what: str) -> None:
         logger.error(what, exc_info=error)
     else:
         logger.warning("%s (%s)", what, words)
+
+
+def check_room(engine: sa.Engine) -> None:
+    """Raise ENOSPC when a SQLite database's folder has less than MIN_FREE_BYTES free
+    (PostgreSQL's own disk is the server's to watch: its writes fail with DiskFull)."""
+    database = engine.url.database
+    if engine.dialect.name != "sqlite" or not database or database == ":memory:":
+        return
+    folder = Path(database).parent
+    stats = os.statvfs(folder)
+    free = stats.f_bavail * stats.f_frsize
+    if free < MIN_FREE_BYTES:
+        raise OSError(errno.ENOSPC, f"{free} bytes free beside the database", str(folder))

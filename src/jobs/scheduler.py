@@ -130,9 +130,12 @@ class Ticks:
         self._runner.reconcile(kept, leases)
 
     def _tx_monitor(self) -> int:
+        failures.check_room(self._sessions.engine)
         with self._sessions.write() as session:
             # The write probe: a real row changes, so the commit writes to the disk and a
-            # full or read-only one says so here, once per tick, never per health poll.
+            # full or read-only one says so here, once per tick, never per health poll. A
+            # SQLite WAL reuses its frames, so a small write can still fit on a full disk:
+            # check_room, above, catches that.
             instances.touch(session, instance_id=self._who.id)
             jobs = recovery.sweep(session, who=self._who, policy=self._config.policy)
         return len(jobs)

@@ -78,7 +78,10 @@ FOLDER_HINTS[errno.EDQUOT] = FOLDER_HINTS[errno.ENOSPC]
 def check_sqlite_folder(url: str) -> None:
     """A SQLite database needs a folder it can write (its -wal and -shm files live
     there): try, and on failure exit with the OS's own reason and what to do."""
-    path = sqlite_path(url)
+    try:
+        path = sqlite_path(url)
+    except sa.exc.ArgumentError:  # not a URL: the engine's check says so next
+        return
     if path is None:
         return
     try:

@@ -211,20 +211,65 @@ def test_postgresql_stopped_is_a_503_in_words_without_host_or_user(tmp_path: Pat
         job_id = server.submit()
         try:
             _pg_ctl("stop", "-m", "fast")
+            stopped_at = time.monotonic()
             seen = wait_for(
                 lambda: _degraded_with(server, "database unreachable"),
                 timeout=DETECT_SECONDS + 4,  # connect_timeout is 3 s
                 interval=0.2,
                 what="health 503 'error: database unreachable'",
             )
+            detect_seconds = time.monotonic() - stopped_at
             submitted = server.client.post("/api/programs/generate", json=REQUEST)
             polled = server.client.get(f"/api/programs/jobs/{job_id}")
         finally:
             _start_pg()
+        record("postgresql_stopped", detect_seconds=detect_seconds)
         wait_for(lambda: _health(server)[0] == 200, timeout=20, interval=0.2, what="health 200")
     finally:
         server.close()
     assert "127.0.0.1" not in str(seen) and "postgres" not in str(seen)
     _assert_json_503(submitted, "database")
     _assert_json_503(polled, "database")
+    assert "Traceback" not in server.log.read_text()
+
+
+@pytest.mark.parametrize("db_url", ["postgresql"], indirect=True)
+def test_a_read_only_postgresql_database_is_a_503_in_words(tmp_path: Path, db_url: str):
+    """The test database (never the cluster) turns read-only under a running server."""
+    admin = sa.create_engine(db_url, isolation_level="AUTOCOMMIT")
+    name = sa.engine.make_url(db_url).database
+
+    def read_only(on: bool) -> None:
+        with admin.connect() as conn:
+            conn.execute(sa.text("SET default_transaction_read_only = off"))
+            conn.execute(
+                sa.text(f'ALTER DATABASE "{name}" SET default_transaction_read_only = {on}')
+            )
+            conn.execute(  # the server's pooled sessions reconnect, now read-only
+                sa.text(
+                    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+                    " WHERE datname = :name AND pid <> pg_backend_pid()"
+                ),
+                {"name": name},
+            )
+
+    server = Server(db_url, tmp_path / "server.log")
+    try:
+        server.start()
+        try:
+            read_only(True)
+            wait_for(
+                lambda: _degraded_with(server, "read-only"),
+                timeout=DETECT_SECONDS,
+                interval=0.1,
+                what="health 503 'error: read-only'",
+            )
+            submitted = server.client.post("/api/programs/generate", json=REQUEST)
+        finally:
+            read_only(False)
+        wait_for(lambda: _health(server)[0] == 200, timeout=10, interval=0.2, what="health 200")
+    finally:
+        server.close()
+        admin.dispose()
+    _assert_json_503(submitted, "read-only")
     assert "Traceback" not in server.log.read_text()

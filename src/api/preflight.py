@@ -96,4 +96,11 @@ def check_sqlite_folder(url: str) -> None:
 
 def _probe_write(folder: Path) -> None:
     with tempfile.NamedTemporaryFile(dir=folder, prefix=".progen-write-check-") as probe:
-        os.posix_fallocate(probe.fileno(), 0, failures.MIN_FREE_BYTES)
+        try:
+            os.posix_fallocate(probe.fileno(), 0, failures.MIN_FREE_BYTES)
+        except OSError as error:
+            if error.errno not in (errno.EOPNOTSUPP, errno.EINVAL):
+                raise
+            probe.write(bytes(failures.MIN_FREE_BYTES))  # no fallocate here: write the room
+            probe.flush()
+            os.fsync(probe.fileno())

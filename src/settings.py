@@ -45,6 +45,7 @@ class Settings(BaseSettings):
     openai_timeout_seconds: float = Field(120, gt=0)
     api_token: SecretStr | None = None
     job_retention_days: float = Field(30, gt=0)
+    log_format: Literal["text", "json"] = "text"  # json: one object per line, for log shippers
 
     @model_validator(mode="after")
     def _consistent(self) -> Settings:

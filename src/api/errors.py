@@ -2,17 +2,22 @@
 
 from __future__ import annotations
 
+import logging
 import math
 from typing import Any
 
+import sqlalchemy as sa
 from fastapi import FastAPI, Request
 from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
+from db import failures
 from jobs.errors import InvalidCursor, InvalidTransition, JobError, JobNotFound
 from programs.service import IdempotencyConflict
 
+logger = logging.getLogger(__name__)
+STORAGE_RETRY_AFTER_SECONDS = 30  # an operator's fix (space, a remount, a restart) takes a while
 STATUS_OF: dict[type[JobError], int] = {
     JobNotFound: 404,
     InvalidTransition: 409,
@@ -45,7 +50,23 @@ async def _invalid_request(_request: Request, error: RequestValidationError) -> 
     return JSONResponse({"detail": detail}, status_code=422)
 
 
+async def _database_error(request: Request, error: Exception) -> JSONResponse:
+    """A storage failure is the contract's 503 in words, with Retry-After; anything else
+    from the database is a bug: logged with its traceback, answered as JSON all the same."""
+    words = failures.storage_failure(error)
+    if words is None:
+        failures.log(logger, error, f"{request.method} {request.url.path} failed")
+        return JSONResponse({"detail": "Internal error; it has been logged"}, status_code=500)
+    return JSONResponse(
+        {"detail": f"The database cannot take this request right now ({words}); try again later"},
+        status_code=503,
+        headers={"Retry-After": str(STORAGE_RETRY_AFTER_SECONDS)},
+    )
+
+
 def register(app: FastAPI) -> None:
-    """Map every JobError subclass to its status; keep 422 bodies valid JSON."""
+    """Map every JobError subclass to its status; keep 422 bodies valid JSON; storage
+    failures to 503."""
+    app.add_exception_handler(sa.exc.SQLAlchemyError, _database_error)
     app.add_exception_handler(JobError, _job_error)
     app.add_exception_handler(RequestValidationError, _invalid_request)  # type: ignore[arg-type]

@@ -2,7 +2,9 @@
 
 `from db.database import engine` gives a plain script an `Engine` on the
 configured database (the seed's snippet); it is built on first use, so
-importing this module connects to nothing.
+importing this module connects to nothing. A relative SQLite path means the
+project's folder wherever the caller runs, so the snippet run from another
+directory finds the server's database instead of creating an empty one.
 """
 
 from __future__ import annotations
@@ -26,10 +28,12 @@ SQLITE_POOL_SIZE = 48  # FastAPI's 40 threads plus the engine's to_thread worker
 PG_CONNECT_TIMEOUT_SECONDS = 3
 PG_IDLE_TX_TIMEOUT_MS = 30_000  # our transactions last milliseconds
 PG_LOCK_TIMEOUT_MS = 10_000
+PROJECT_DIR = Path(__file__).resolve().parents[2]  # src/db/database.py -> the project
 
 
 def make_engine(url: str, **kwargs: Any) -> sa.Engine:
     """Build an engine; SQLite gets WAL, busy_timeout and foreign keys."""
+    url = project_relative(url)
     parsed = make_url(url)
     if parsed.get_backend_name() != "sqlite":
         kwargs.setdefault("pool_pre_ping", True)  # survive a database restart
@@ -57,6 +61,25 @@ def make_engine(url: str, **kwargs: Any) -> sa.Engine:
     event.listen(engine, "connect", _sqlite_on_connect)
     event.listen(engine, "begin", _sqlite_begin)
     return engine
+
+
+def sqlite_path(url: str) -> Path | None:
+    """The file of a SQLite URL, resolved from the project's folder; None for other URLs."""
+    parsed = make_url(url)
+    database = parsed.database
+    if parsed.get_backend_name() != "sqlite" or not database or database == ":memory:":
+        return None
+    if database.startswith("file:"):
+        return None
+    return PROJECT_DIR / database  # an absolute path stays itself
+
+
+def project_relative(url: str) -> str:
+    """The URL with a relative SQLite path made absolute from the project's folder."""
+    path = sqlite_path(url)
+    if path is None or make_url(url).database == str(path):
+        return url
+    return make_url(url).set(database=str(path)).render_as_string(hide_password=False)
 
 
 def _ensure_parent_dir(database: str | None) -> None:
@@ -143,5 +166,12 @@ def __getattr__(name: str) -> Any:
     if name != "engine":
         raise AttributeError(name)
     if _engine is None:
-        _engine = make_engine(get_settings().database_url)
+        url = get_settings().database_url
+        path = sqlite_path(url)
+        if path is not None and not path.exists():
+            raise FileNotFoundError(
+                f"no progen database at {path}: start the server once (./start_fastapi.sh), "
+                "or set DATABASE_URL to the server's"
+            )
+        _engine = make_engine(url)
     return _engine

@@ -175,6 +175,11 @@ def test_a_rejected_key_fails_the_job_at_once(make_server, fake: Fake) -> None:
     assert "OPENAI_API_KEY" in job["error"] and KEY not in job["error"]
     assert 1 <= len(fake.requests()) <= 2
     assert _reasons(server, job["id"]) == ["created", "claimed", "permanent_error"]
+    # The log line says what a person needs: final, why, and the error in words.
+    log = server.log.read_text()
+    final = f"job {job['id']} attempt 1/3: in_progress -> failed (permanent error, final): "
+    assert final + job["error"] in log
+    assert "Traceback" not in log
 
 
 def test_a_timeout_is_retried_then_fails_with_a_timeout_message(make_server, fake: Fake) -> None:
@@ -202,6 +207,9 @@ def test_a_timeout_is_retried_then_fails_with_a_timeout_message(make_server, fak
     assert events[2]["to_status"] == "pending" and events[3]["attempt"] == 2
     assert events[-1]["to_status"] == "failed"
     assert elapsed < 30
+    # The last failure is final in the log, though its error was a retryable kind.
+    final = "attempt 2/2: in_progress -> failed (retryable error, final: no attempts left): "
+    assert f"job {job['id']} {final}{job['error']}" in server.log.read_text()
 
 
 def test_malformed_output_is_asked_again_then_retried(make_server, fake: Fake) -> None:

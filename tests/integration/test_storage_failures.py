@@ -22,6 +22,8 @@ import pytest
 import sqlalchemy as sa
 from live import REQUEST, ROOT, Server, free_port, record, wait_for
 
+from harness import postgres
+
 pytestmark = pytest.mark.integration
 TINY = "1m"  # the start's migrations need ~600 KB of WAL; then a few dozen jobs fill it
 JOB = {**REQUEST, "weeks": 2, "notes": "left shoulder " * 20}  # small: several fit
@@ -203,14 +205,12 @@ def test_a_taken_port_is_one_line_with_a_free_port_before_anything_starts(tmp_pa
 
 @pytest.mark.parametrize("db_url", ["postgresql"], indirect=True)
 def test_postgresql_stopped_is_a_503_in_words_without_host_or_user(tmp_path: Path, db_url: str):
-    from test_database_outage import _pg_ctl, _start_pg  # the one way we stop and start it
-
     server = Server(db_url, tmp_path / "server.log")
     try:
         server.start()
         job_id = server.submit()
         try:
-            _pg_ctl("stop", "-m", "fast")
+            postgres.ctl("stop", "-m", "fast").check_returncode()
             stopped_at = time.monotonic()
             seen = wait_for(
                 lambda: _degraded_with(server, "database unreachable"),
@@ -222,7 +222,7 @@ def test_postgresql_stopped_is_a_503_in_words_without_host_or_user(tmp_path: Pat
             submitted = server.client.post("/api/programs/generate", json=REQUEST)
             polled = server.client.get(f"/api/programs/jobs/{job_id}")
         finally:
-            _start_pg()
+            assert postgres.ensure_running(), "PostgreSQL did not start again"
         record("postgresql_stopped", detect_seconds=detect_seconds)
         wait_for(lambda: _health(server)[0] == 200, timeout=20, interval=0.2, what="health 200")
     finally:

@@ -10,7 +10,9 @@ import secrets
 from typing import Annotated
 
 from fastapi import Depends, HTTPException, Request, status
+from pydantic import SecretStr
 
+from api import rejections
 from programs.service import Programs
 from settings import Settings
 
@@ -31,18 +33,30 @@ SettingsDep = Annotated[Settings, Depends(get_settings)]
 ProgramsDep = Annotated[Programs, Depends(get_programs)]
 
 
-async def require_token(request: Request, settings: SettingsDep) -> None:
-    """With API_TOKEN set, demand `Authorization: Bearer <token>` (compared in constant time)."""
-    if settings.api_token is None:
+def _demand_bearer(request: Request, token: SecretStr | None, name: str) -> None:
+    """With `token` set, demand `Authorization: Bearer <token>` (compared in constant time)."""
+    if token is None:
         return
     scheme, _, given = request.headers.get("authorization", "").partition(" ")
-    expected = settings.api_token.get_secret_value()
+    expected = token.get_secret_value()
     if scheme.lower() != "bearer" or not secrets.compare_digest(given.encode(), expected.encode()):
+        rejections.count("auth")
         raise HTTPException(
             status.HTTP_401_UNAUTHORIZED,
-            "Missing or wrong API token: send 'Authorization: Bearer <API_TOKEN>'",
+            f"Missing or wrong token: send 'Authorization: Bearer <{name}>'",
             headers={"WWW-Authenticate": "Bearer"},
         )
 
 
+async def require_token(request: Request, settings: SettingsDep) -> None:
+    """API_TOKEN, when set, guards every /api/programs route."""
+    _demand_bearer(request, settings.api_token, "API_TOKEN")
+
+
+async def require_metrics_token(request: Request, settings: SettingsDep) -> None:
+    """METRICS_TOKEN, when set, guards /metrics (scrapers hold their own credential)."""
+    _demand_bearer(request, settings.metrics_token, "METRICS_TOKEN")
+
+
 TokenCheck = Depends(require_token)
+MetricsTokenCheck = Depends(require_metrics_token)

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import fcntl
+import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
+
+from db.database import DATA_FILE_MODE
 
 if TYPE_CHECKING:
     from alembic.config import Config
@@ -79,6 +82,7 @@ def _exclusive(engine: sa.Engine) -> Iterator[None]:
     if not database or database == ":memory:":
         yield
         return
-    with open(f"{database}.migrate.lock", "w") as lock:
+    lock_file = os.open(f"{database}.migrate.lock", os.O_CREAT | os.O_WRONLY, DATA_FILE_MODE)
+    with os.fdopen(lock_file, "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
         yield

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Request, Response
 
 from api import reads
 from api.schemas import HealthOut, JobCounts, json_response
-from db.database import describe_error
+from db.database import public_error
 from jobs import clock, queries
 from settings import VERSION, Settings
 
@@ -41,7 +41,7 @@ async def health(request: Request) -> Response:
     try:
         counts = JobCounts(**await reads.run(engine, _counts, engine, settings))
     except Exception as error:
-        database = f"error: {describe_error(error, settings.database_url)}"
+        database = f"error: {public_error(error)}"
     ticks = state.ticks
     last_run = ticks.monitor_last_run_at
     started = state.started_at

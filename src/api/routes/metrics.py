@@ -5,12 +5,13 @@ from __future__ import annotations
 from fastapi import APIRouter, Request, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
+from api.deps import MetricsTokenCheck
 from jobs import clock, metrics, queries
 
 router = APIRouter()
 
 
-@router.get("/metrics", include_in_schema=False)
+@router.get("/metrics", include_in_schema=False, dependencies=[MetricsTokenCheck])
 def scrape(request: Request) -> Response:
     """Counters of this process, plus job gauges read from the database now."""
     state = request.app.state

@@ -10,6 +10,7 @@ from fastapi_offline import FastAPIOffline
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from api import errors
+from api.admission import Admission
 from api.hosts import AllowedHosts
 from api.lifespan import lifespan
 from api.limits import BodyLimit
@@ -39,6 +40,7 @@ def create_app(settings: Settings) -> FastAPI:
     """The service for these settings; the lifespan starts its job engine."""
     app = _bare_app(settings)
     app.state.settings = settings
+    app.state.admission = Admission(settings.max_pending_jobs, settings.submit_rate_per_minute)
     errors.register(app)
     app.include_router(programs.router)
     app.include_router(health.router)

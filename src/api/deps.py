@@ -13,6 +13,7 @@ from fastapi import Depends, HTTPException, Request, status
 from pydantic import SecretStr
 
 from api import rejections
+from api.admission import Admission
 from programs.service import Programs
 from settings import Settings
 
@@ -29,8 +30,15 @@ async def get_programs(request: Request) -> Programs:
     return programs
 
 
+async def get_admission(request: Request) -> Admission:
+    """The app's admission control (queue cap and rate limit)."""
+    admission: Admission = request.app.state.admission
+    return admission
+
+
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 ProgramsDep = Annotated[Programs, Depends(get_programs)]
+AdmissionDep = Annotated[Admission, Depends(get_admission)]
 
 
 def _demand_bearer(request: Request, token: SecretStr | None, name: str) -> None:

@@ -9,6 +9,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
+from api.admission import Rejected
 from jobs.errors import InvalidCursor, InvalidTransition, JobError, JobNotFound
 from programs.service import IdempotencyConflict
 
@@ -55,7 +56,16 @@ async def _invalid_request(_request: Request, error: RequestValidationError) -> 
     return JSONResponse({"detail": detail}, status_code=422)
 
 
+async def _rejected(_request: Request, error: Rejected) -> JSONResponse:
+    return JSONResponse(
+        {"detail": error.detail},
+        status_code=429,
+        headers={"Retry-After": str(error.retry_after)},
+    )
+
+
 def register(app: FastAPI) -> None:
     """Map every JobError subclass to its status; keep 422 bodies valid JSON."""
     app.add_exception_handler(JobError, _job_error)
+    app.add_exception_handler(Rejected, _rejected)  # type: ignore[arg-type]
     app.add_exception_handler(RequestValidationError, _invalid_request)  # type: ignore[arg-type]

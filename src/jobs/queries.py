@@ -120,3 +120,18 @@ def oldest_heartbeat(session: Session) -> datetime | None:
     return session.scalar(
         sa.select(sa.func.min(Job.heartbeat_at)).where(_RUNNING)  # ix_jobs_running
     )
+
+
+_PENDING_UP_TO = (
+    sa.select(sa.func.count())
+    .select_from(
+        sa.select(Job.id).where(status_is(JobStatus.PENDING)).limit(sa.bindparam("n")).subquery()
+    )
+    .scalar_subquery()
+)
+
+
+def pending_up_to(connection: sa.Connection, limit: int) -> int:
+    """How many jobs are pending, counted up to `limit`: reads at most `limit` entries of
+    ix_jobs_pending however long the queue is (admission's cap check)."""
+    return int(connection.execute(sa.select(_PENDING_UP_TO), {"n": limit}).scalar_one())

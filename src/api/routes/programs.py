@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Header, Query, Response, status
+import sqlalchemy as sa
+from fastapi import APIRouter, Header, Query, Request, Response, status
 
 from api import reads
-from api.deps import ProgramsDep, TokenCheck
+from api.deps import AdmissionDep, ProgramsDep, TokenCheck
 from api.schemas import ErrorOut, EventOut, JobOut, JobPage, json_response, retry_after
+from jobs import queries
 from jobs.status import JobStatus
 from programs.schemas import ProgramRequest
 from programs.service import Programs
@@ -25,6 +27,23 @@ BODY = {
     400: {"model": ErrorOut, "description": "Undecodable body"},
     413: {"model": ErrorOut, "description": "Body over 64 KiB"},
 }
+BUSY = {
+    429: {
+        "model": ErrorOut,
+        "description": "Queue full (MAX_PENDING_JOBS) or too many submits from this client "
+        "(SUBMIT_RATE_PER_MINUTE); see Retry-After",
+    }
+}
+
+
+def _pending(engine: sa.Engine, limit: int) -> int:
+    with engine.connect() as connection:
+        return queries.pending_up_to(connection, limit)
+
+
+def _client(request: Request) -> str | None:
+    """The client's address (behind a trusted proxy, the one it forwards)."""
+    return request.client.host if request.client else None
 
 
 @router.post(
@@ -35,15 +54,22 @@ BODY = {
         200: {"model": JobOut, "description": "Replay of an Idempotency-Key"},
         409: {"model": ErrorOut, "description": "Key reused with another body"},
         **BODY,
+        **BUSY,
     },
 )
 async def generate(
     body: ProgramRequest,
+    request: Request,
     programs: ProgramsDep,
+    admission: AdmissionDep,
     idempotency_key: Annotated[str | None, Header(min_length=1, max_length=255)] = None,
 ) -> Response:
     """Queue a program; poll the job at `Location` until it is terminal."""
-    job, created = await programs.submit(body, idempotency_key)
+    engine = programs.sessions.engine
+    with admission.reserve(_client(request)) as ticket:
+        ticket.check_queue(await reads.run(engine, _pending, engine, admission.max_pending + 1))
+        job, created = await programs.submit(body, idempotency_key)
+        ticket.accepted = created
     return json_response(
         JobOut.of(job),
         status_code=status.HTTP_202_ACCEPTED if created else status.HTTP_200_OK,
@@ -84,11 +110,17 @@ def list_jobs(
     "/jobs/{job_id}/retry",
     status_code=status.HTTP_202_ACCEPTED,
     response_model=JobOut,
-    responses={**NOT_FOUND, **CONFLICT},
+    responses={**NOT_FOUND, **CONFLICT, **BUSY},
 )
-def retry_job(job_id: str, programs: ProgramsDep) -> JobOut:
+def retry_job(
+    job_id: str, request: Request, programs: ProgramsDep, admission: AdmissionDep
+) -> JobOut:
     """Run a failed or cancelled job again, with JOB_MAX_ATTEMPTS more attempts."""
-    return JobOut.of(programs.retry(job_id))
+    with admission.reserve(_client(request)) as ticket:
+        ticket.check_queue(_pending(programs.sessions.engine, admission.max_pending + 1))
+        job = programs.retry(job_id)
+        ticket.accepted = True
+    return JobOut.of(job)
 
 
 @router.post(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 
 from fastapi import FastAPI
@@ -20,6 +21,7 @@ from settings import VERSION, Settings
 
 WEB_DIR = Path(__file__).resolve().parent.parent / "web"
 DOCS_PATHS = frozenset({"/docs", "/redoc"})
+HEAVY_READS = 4  # full-job reads at once (each can hold a whole program): bounds their memory
 DESCRIPTION = """Generates multi-week training programs as durable background jobs.
 
 Submit with `POST /api/programs/generate`, then poll the job at the
@@ -41,6 +43,7 @@ def create_app(settings: Settings) -> FastAPI:
     app = _bare_app(settings)
     app.state.settings = settings
     app.state.admission = Admission(settings.max_pending_jobs, settings.submit_rate_per_minute)
+    app.state.heavy_reads = asyncio.Semaphore(HEAVY_READS)
     errors.register(app)
     app.include_router(programs.router)
     app.include_router(health.router)

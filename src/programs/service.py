@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -28,6 +29,13 @@ from programs.schemas import ProgramRequest
 
 logger = logging.getLogger(__name__)
 LOCAL_CANCEL_WAIT_SECONDS = 5  # a local cancel normally lands in milliseconds
+_WITHOUT_RESULT = tuple(c for c in queries.VIEW_COLUMNS if c.name != "result")
+#: A poll: the program as the stored JSON text (`result_json`), served as it is; it was
+#: validated when the job completed, so no poll parses, validates or re-serialises it.
+POLL_COLUMNS = (*_WITHOUT_RESULT, sa.cast(Job.result, sa.Text).label("result_json"))
+#: A list: no program at all, only its title, which the database extracts from the
+#: stored JSON (a page never brings a program into this process).
+SUMMARY_COLUMNS = (*_WITHOUT_RESULT, Job.result["title"].as_string().label("title"))
 
 
 class IdempotencyConflict(JobError):
@@ -112,16 +120,18 @@ class Programs:
         return job
 
     def get(self, job_id: str) -> queries.JobView:
-        """One job, as the API shows it."""
+        """One job, as the API shows it (its program as stored JSON text: `POLL_COLUMNS`)."""
         with self.sessions.engine.connect() as connection:
-            return queries.view(connection, _checked(job_id))
+            return queries.view(connection, _checked(job_id), POLL_COLUMNS)
 
     def page(
         self, statuses: Sequence[JobStatus], limit: int, cursor: str | None
     ) -> tuple[list[queries.JobView], str | None]:
-        """Newest first, with a cursor to the next page."""
+        """Newest first, with a cursor to the next page; summaries (`SUMMARY_COLUMNS`)."""
         with self.sessions.engine.connect() as connection:
-            return queries.page(connection, statuses=statuses, limit=limit, cursor=cursor)
+            return queries.page(
+                connection, statuses=statuses, limit=limit, cursor=cursor, columns=SUMMARY_COLUMNS
+            )
 
     def events(self, job_id: str) -> list[JobEvent]:
         """A job's status changes, oldest first."""

@@ -9,7 +9,16 @@ from fastapi import APIRouter, Header, Query, Request, Response, status
 
 from api import reads
 from api.deps import AdmissionDep, ProgramsDep, TokenCheck
-from api.schemas import ErrorOut, EventOut, JobOut, JobPage, json_response, retry_after
+from api.schemas import (
+    ErrorOut,
+    EventOut,
+    JobOut,
+    JobPage,
+    JobSummary,
+    job_json,
+    json_response,
+    retry_after,
+)
 from jobs import queries
 from jobs.status import JobStatus
 from programs.schemas import ProgramRequest
@@ -71,7 +80,7 @@ async def generate(
         job, created = await programs.submit(body, idempotency_key)
         ticket.accepted = created
     return json_response(
-        JobOut.of(job),
+        job_json(job),
         status_code=status.HTTP_202_ACCEPTED if created else status.HTTP_200_OK,
         headers={"Location": f"/api/programs/jobs/{job.id}"},
     )
@@ -81,17 +90,20 @@ def _job_response(programs: Programs, job_id: str) -> Response:
     job = programs.get(job_id)
     seconds = retry_after(job)
     headers = {"Retry-After": str(seconds)} if seconds is not None else None
-    return json_response(JobOut.of(job), headers=headers)
+    return json_response(job_json(job), headers=headers)
 
 
 @router.get("/jobs/{job_id}", response_model=JobOut, responses=NOT_FOUND)
-async def get_job(job_id: str, programs: ProgramsDep) -> Response:
+async def get_job(job_id: str, request: Request, programs: ProgramsDep) -> Response:
     """One job; non-terminal answers carry `Retry-After`.
 
     `async`, and on SQLite without a thread hop: a poll is one short read and a
-    small answer (see `reads.run`).
+    small answer (see `reads.run`). A job's program can be large: at most
+    HEAVY_READS reads hold one at a time (the rest wait their turn), so polls
+    cannot make the process hold more than that many programs being read.
     """
-    return await reads.run(programs.sessions.engine, _job_response, programs, job_id)
+    async with request.app.state.heavy_reads:
+        return await reads.run(programs.sessions.engine, _job_response, programs, job_id)
 
 
 @router.get("/jobs", response_model=JobPage, responses={422: {"model": ErrorOut}})
@@ -103,7 +115,8 @@ def list_jobs(
 ) -> Response:
     """Jobs newest first; pass `next_cursor` back as `cursor` for the next page."""
     jobs, next_cursor = programs.page(status_ or [], limit, cursor)
-    return json_response(JobPage(items=[JobOut.of(job) for job in jobs], next_cursor=next_cursor))
+    items = [JobSummary.of(job, title=job.title) for job in jobs]
+    return json_response(JobPage(items=items, next_cursor=next_cursor))
 
 
 @router.post(
@@ -114,13 +127,13 @@ def list_jobs(
 )
 def retry_job(
     job_id: str, request: Request, programs: ProgramsDep, admission: AdmissionDep
-) -> JobOut:
+) -> Response:
     """Run a failed or cancelled job again, with JOB_MAX_ATTEMPTS more attempts."""
     with admission.reserve(_client(request)) as ticket:
         ticket.check_queue(_pending(programs.sessions.engine, admission.max_pending + 1))
         job = programs.retry(job_id)
         ticket.accepted = True
-    return JobOut.of(job)
+    return json_response(job_json(job), status_code=status.HTTP_202_ACCEPTED)
 
 
 @router.post(
@@ -129,9 +142,9 @@ def retry_job(
     response_model=JobOut,
     responses={**NOT_FOUND, **CONFLICT},
 )
-def cancel_job(job_id: str, programs: ProgramsDep) -> JobOut:
+def cancel_job(job_id: str, programs: ProgramsDep) -> Response:
     """Cancel a pending or running job."""
-    return JobOut.of(programs.cancel(job_id))
+    return json_response(job_json(programs.cancel(job_id)), status_code=status.HTTP_202_ACCEPTED)
 
 
 @router.get("/jobs/{job_id}/events", response_model=list[EventOut], responses=NOT_FOUND)

@@ -51,7 +51,8 @@ def _rows(engine: sa.Engine) -> list[tuple[Any, ...]]:
 @contextmanager
 def _busy(start: AppFactory, **settings: Any) -> Iterator[TestClient]:
     """An app whose one job slot is taken by a long job, so pending jobs stay pending."""
-    with start(job_concurrency=1, generation_step_delay_seconds=60, **settings) as client:
+    slow = {"job_concurrency": 1, "generation_step_delay_seconds": 60}
+    with start(**slow, metrics_token=METRICS_TOKEN, **settings) as client:
         blocker = client.post(GENERATE, json=REQUEST).json()["id"]
         factories.wait_for(
             lambda: client.get(f"/api/programs/jobs/{blocker}").json()["status"] == "in_progress"
@@ -60,7 +61,8 @@ def _busy(start: AppFactory, **settings: Any) -> Iterator[TestClient]:
 
 
 def _rejected_count(client: TestClient, reason: str) -> float:
-    text = client.get("/metrics").text
+    """The process's count so far (a process-wide counter: tests compare before and after)."""
+    text = client.get("/metrics", headers={"Authorization": f"Bearer {METRICS_TOKEN}"}).text
     found = re.search(rf'progen_http_requests_rejected_total{{reason="{reason}"}} (\S+)', text)
     assert found, text[:500]
     return float(found.group(1))
@@ -73,13 +75,13 @@ def test_a_full_queue_refuses_submits_with_429_and_creates_nothing(start, engine
     with _busy(start, max_pending_jobs=3) as client:
         for _ in range(3):
             factories.create(sessions)
-        before = _rows(engine)
+        before, counted = _rows(engine), _rejected_count(client, "queue_full")
         answer = client.post(GENERATE, json=REQUEST)
         assert answer.status_code == 429, answer.text
         assert "queue is full" in answer.json()["detail"]
         assert int(answer.headers["retry-after"]) >= 1
         assert _rows(engine) == before
-        assert _rejected_count(client, "queue_full") == 1
+        assert _rejected_count(client, "queue_full") == counted + 1
 
 
 def test_a_full_queue_refuses_retries_and_changes_nothing(start, engine, sessions):
@@ -106,14 +108,15 @@ def test_a_full_queue_refuses_retries_and_changes_nothing(start, engine, session
 
 
 def test_the_rate_limit_counts_accepted_submits_per_client(start):
-    with start(submit_rate_per_minute=3) as client:
+    with start(submit_rate_per_minute=3, metrics_token=METRICS_TOKEN) as client:
+        counted = _rejected_count(client, "rate_limit")
         for _ in range(3):
             assert client.post(GENERATE, json=REQUEST).status_code == 202
         refused = client.post(GENERATE, json=REQUEST)
         assert refused.status_code == 429, refused.text
         assert 1 <= int(refused.headers["retry-after"]) <= 60
         assert "at most 3 a minute" in refused.json()["detail"]
-        assert _rejected_count(client, "rate_limit") == 1
+        assert _rejected_count(client, "rate_limit") == counted + 1
 
 
 def test_refused_and_invalid_submits_use_no_rate(start):
@@ -216,12 +219,13 @@ def test_docs_can_be_turned_off(start):
 
 def test_metrics_need_the_metrics_token_when_set(start):
     with start(metrics_token=METRICS_TOKEN, api_token="an-api-token-0123456789") as client:
+        counted = _rejected_count(client, "auth")
         assert client.get("/metrics").status_code == 401
         api_token = {"Authorization": "Bearer an-api-token-0123456789"}
         assert client.get("/metrics", headers=api_token).status_code == 401
         scraped = client.get("/metrics", headers={"Authorization": f"Bearer {METRICS_TOKEN}"})
         assert scraped.status_code == 200
-        assert 'progen_http_requests_rejected_total{reason="auth"} 2.0' in scraped.text
+        assert _rejected_count(client, "auth") == counted + 2
 
 
 def test_metrics_are_open_without_a_metrics_token(start):

@@ -447,7 +447,7 @@ DEPTHS = range(400, 1001)  # every depth of the window (the review saw 500s at 4
 SHAPES = [("[", "]"), ('{"a":', "}")]
 
 
-def _nested(where: str, depth: int, shape: tuple[str, str]) -> bytes:
+def _deep_body(where: str, depth: int, shape: tuple[str, str]) -> bytes:
     opener, closer = shape
     inner = opener * depth + json.dumps(CANARY) + closer * depth
     return (json.dumps(VALID)[:-1] + f', "{where}": {inner}}}').encode()
@@ -464,12 +464,12 @@ def test_every_nesting_depth_of_the_window_is_4xx_and_unlogged(client, unchanged
     caplog.set_level(logging.DEBUG)
     for depth in DEPTHS:
         where = ("zz", "notes", "equipment")[depth % 3]  # an unknown field and two typed ones
-        _rejected(_post_raw(client, _nested(where, depth, shape)), allowed=(400, 422))
+        _rejected(_post_raw(client, _deep_body(where, depth, shape)), allowed=(400, 422))
     _no_canary_in_logs(caplog)
 
 
 def test_echoed_input_is_cut_at_a_fixed_depth(client, unchanged):
-    answer = _post_raw(client, _nested("zz", 600, SHAPES[0]))
+    answer = _post_raw(client, _deep_body("zz", 600, SHAPES[0]))
     assert answer.status_code == 422
     assert len(answer.content) < 2000  # not the 600 levels sent back
     assert CANARY not in answer.text

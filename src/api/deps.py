@@ -66,5 +66,15 @@ async def require_metrics_token(request: Request, settings: SettingsDep) -> None
     _demand_bearer(request, settings.metrics_token, "METRICS_TOKEN")
 
 
+async def caller(request: Request, settings: SettingsDep) -> str:
+    """Who is asking, for scoping Idempotency-Keys: with API_TOKEN set, its holder (the
+    one token is one caller; the token itself is never stored), else the client's
+    address (behind a trusted proxy, the one it forwards)."""
+    if settings.api_token is not None:
+        return "token"
+    return f"address:{request.client.host if request.client else 'unknown'}"
+
+
+CallerDep = Annotated[str, Depends(caller)]
 TokenCheck = Depends(require_token)
 MetricsTokenCheck = Depends(require_metrics_token)

@@ -19,7 +19,7 @@ if TYPE_CHECKING:
 MIGRATIONS = Path(__file__).parent / "migrations"
 #: the newest migration's revision (tests/unit/test_migrations.py checks it is Alembic's head):
 #: a start on an up-to-date schema then reads one row and never imports Alembic (~0.3 s)
-HEAD = "0003"
+HEAD = "0004"
 PG_LOCK_KEY = 7_341_020_001  # any constant: the advisory lock all instances agree on
 
 

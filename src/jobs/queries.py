@@ -45,9 +45,11 @@ def view(connection: sa.Connection, job_id: str, columns: Columns = VIEW_COLUMNS
     return row
 
 
-def by_idempotency_key(session: Session, key: str) -> Job | None:
-    """The job created with this Idempotency-Key, if any."""
-    return session.scalar(sa.select(Job).where(Job.idempotency_key == key))
+def by_idempotency_key(session: Session, key: str, scope: str) -> Job | None:
+    """The job this caller (`scope`) created with this Idempotency-Key, if any."""
+    return session.scalar(
+        sa.select(Job).where(Job.idempotency_scope == scope, Job.idempotency_key == key)
+    )
 
 
 def events(session: Session, job_id: str) -> list[JobEvent]:

@@ -82,39 +82,44 @@ class Programs:
     max_attempts: int
 
     async def submit(
-        self, request: ProgramRequest, idempotency_key: str | None
+        self, request: ProgramRequest, idempotency_key: str | None, *, caller: str = "local"
     ) -> tuple[store.JobRow, bool]:
-        """Create a pending job (or return the one this key made); True when created.
+        """Create a pending job (or return the one this caller's key made); True when created.
 
-        The insert rides on the runner's group commit: concurrent submits share a
-        commit, and the same transaction can already claim the new job.
+        Keys are the caller's own (`caller`: who sent it, see `api.deps.caller`; "local"
+        for in-process callers such as the benchmarks): another
+        caller's same key makes a new job, never replays theirs. The insert rides on
+        the runner's group commit: concurrent submits share a commit, and the same
+        transaction can already claim the new job.
         """
         payload = request.model_dump()
         digest = hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()
-        if idempotency_key is not None and (found := await self._replay(idempotency_key, digest)):
+        key = None if idempotency_key is None else (idempotency_key, caller)
+        if key is not None and (found := await self._replay(key, digest)):
             return found, False
         values = {
             "payload": payload,
             "max_attempts": self.max_attempts,
             "total_steps": self.generator.total_steps(payload),
             "idempotency_key": idempotency_key,
+            "idempotency_scope": caller if idempotency_key is not None else None,
             "request_hash": digest,
         }
         job = await self.runner.write(_create, **values)
         if job is not None:
             return job, True
         # Two requests with one key raced; the other insert won.
-        assert idempotency_key is not None  # only a key can collide
-        if found := await self._replay(idempotency_key, digest):
+        assert key is not None  # only a key can collide
+        if found := await self._replay(key, digest):
             return found, False
         raise IdempotencyConflict()  # its job was pruned in between: let the client decide
 
-    async def _replay(self, key: str, digest: str) -> Job | None:
+    async def _replay(self, key: tuple[str, str], digest: str) -> Job | None:
         return await asyncio.to_thread(self._replay_now, key, digest)
 
-    def _replay_now(self, key: str, digest: str) -> Job | None:
+    def _replay_now(self, key: tuple[str, str], digest: str) -> Job | None:
         with self.sessions.read() as session:
-            job = queries.by_idempotency_key(session, key)
+            job = queries.by_idempotency_key(session, *key)
         if job is not None and job.request_hash != digest:
             raise IdempotencyConflict()
         return job

@@ -8,7 +8,7 @@ import sqlalchemy as sa
 from fastapi import APIRouter, Header, Query, Request, Response, status
 
 from api import reads
-from api.deps import AdmissionDep, ProgramsDep, TokenCheck
+from api.deps import AdmissionDep, CallerDep, ProgramsDep, TokenCheck
 from api.schemas import (
     ErrorOut,
     EventOut,
@@ -71,13 +71,14 @@ async def generate(
     request: Request,
     programs: ProgramsDep,
     admission: AdmissionDep,
+    caller: CallerDep,
     idempotency_key: Annotated[str | None, Header(min_length=1, max_length=255)] = None,
 ) -> Response:
     """Queue a program; poll the job at `Location` until it is terminal."""
     engine = programs.sessions.engine
     with admission.reserve(_client(request)) as ticket:
         ticket.check_queue(await reads.run(engine, _pending, engine, admission.max_pending + 1))
-        job, created = await programs.submit(body, idempotency_key)
+        job, created = await programs.submit(body, idempotency_key, caller=caller)
         ticket.accepted = created
     return json_response(
         job_json(job),

@@ -231,3 +231,30 @@ def test_metrics_need_the_metrics_token_when_set(start):
 def test_metrics_are_open_without_a_metrics_token(start):
     with start(api_token="an-api-token-0123456789") as client:
         assert client.get("/metrics").status_code == 200
+
+
+# --- idempotency keys are the caller's own -----------------------------------------------------
+
+
+def test_another_clients_same_key_never_replays_a_job(start):
+    key = {"Idempotency-Key": "guessable-1"}
+    with start(client=("192.0.2.1", 1)) as owner:
+        first = owner.post(GENERATE, json=REQUEST, headers=key)
+        assert first.status_code == 202
+        assert owner.post(GENERATE, json=REQUEST, headers=key).json()["id"] == first.json()["id"]
+    with start(client=("192.0.2.2", 1)) as stranger:
+        other = stranger.post(GENERATE, json=REQUEST, headers=key)
+        assert other.status_code == 202  # a new job of its own, not the owner's
+        assert other.json()["id"] != first.json()["id"]
+        conflicting = stranger.post(GENERATE, json={**REQUEST, "weeks": 2}, headers=key)
+        assert conflicting.status_code == 409  # its own key, reused with another body
+
+
+def test_with_a_token_the_token_holder_is_the_caller(start):
+    token = {"Authorization": "Bearer an-api-token-0123456789"}
+    key = {**token, "Idempotency-Key": "shared-by-token"}
+    with start(client=("192.0.2.1", 1), api_token="an-api-token-0123456789") as one:
+        first = one.post(GENERATE, json=REQUEST, headers=key).json()["id"]
+    with start(client=("192.0.2.2", 1), api_token="an-api-token-0123456789") as two:
+        replay = two.post(GENERATE, json=REQUEST, headers=key)
+        assert (replay.status_code, replay.json()["id"]) == (200, first)

@@ -106,15 +106,15 @@ class JobSummary(JobFields):
     title: str | None
 
 
-def job_json(job: Job | JobView | Any) -> str:
+def job_json(job: Job | JobView | Any, result_json: str | None = None) -> str:
     """The Job JSON of a job row, its program passed through as stored.
 
-    A poll row (`programs.service.POLL_COLUMNS`) carries the program as the stored
-    JSON text, spliced in unparsed: a 250 KB program costs a copy per poll, not a
-    parse, a validation and a serialisation. A store or ORM row carries it as a dict
-    (None until completed).
+    `result_json` is the program as the stored JSON text (`Programs.result_json`),
+    spliced in unparsed: a 250 KB program costs a copy, not a parse, a validation
+    and a serialisation. Without it, a store or ORM row's `result` dict is used
+    (None until completed; a poll row has none).
     """
-    stored = getattr(job, "result_json", None)
+    stored = result_json
     if stored is None and getattr(job, "result", None) is not None:
         stored = json.dumps(job.result)
     head = JobFields.of(job).model_dump_json()

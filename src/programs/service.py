@@ -29,13 +29,12 @@ from programs.schemas import ProgramRequest
 
 logger = logging.getLogger(__name__)
 LOCAL_CANCEL_WAIT_SECONDS = 5  # a local cancel normally lands in milliseconds
-_WITHOUT_RESULT = tuple(c for c in queries.VIEW_COLUMNS if c.name != "result")
-#: A poll: the program as the stored JSON text (`result_json`), served as it is; it was
-#: validated when the job completed, so no poll parses, validates or re-serialises it.
-POLL_COLUMNS = (*_WITHOUT_RESULT, sa.cast(Job.result, sa.Text).label("result_json"))
+#: A poll: everything but the program (`result_json` reads that, for completed jobs only).
+POLL_COLUMNS = tuple(c for c in queries.VIEW_COLUMNS if c.name != "result")
 #: A list: no program at all, only its title, which the database extracts from the
 #: stored JSON (a page never brings a program into this process).
-SUMMARY_COLUMNS = (*_WITHOUT_RESULT, Job.result["title"].as_string().label("title"))
+SUMMARY_COLUMNS = (*POLL_COLUMNS, Job.result["title"].as_string().label("title"))
+_RESULT_JSON = sa.select(sa.cast(Job.result, sa.Text)).where(Job.id == sa.bindparam("job_id"))
 
 
 class IdempotencyConflict(JobError):
@@ -125,9 +124,16 @@ class Programs:
         return job
 
     def get(self, job_id: str) -> queries.JobView:
-        """One job, as the API shows it (its program as stored JSON text: `POLL_COLUMNS`)."""
+        """One job as the API shows it, but its program (`POLL_COLUMNS`)."""
         with self.sessions.engine.connect() as connection:
             return queries.view(connection, _checked(job_id), POLL_COLUMNS)
+
+    def result_json(self, job_id: str) -> str | None:
+        """A job's program as the stored JSON text: it was validated when the job
+        completed, so it is served as it is, never parsed, validated or re-serialised."""
+        with self.sessions.engine.connect() as connection:
+            stored = connection.execute(_RESULT_JSON, {"job_id": _checked(job_id)}).scalar()
+        return None if stored is None else str(stored)
 
     def page(
         self, statuses: Sequence[JobStatus], limit: int, cursor: str | None

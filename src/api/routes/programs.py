@@ -6,6 +6,7 @@ from typing import Annotated
 
 import sqlalchemy as sa
 from fastapi import APIRouter, Header, Query, Request, Response, status
+from starlette.concurrency import run_in_threadpool
 
 from api import reads
 from api.deps import AdmissionDep, CallerDep, ProgramsDep, TokenCheck
@@ -22,7 +23,6 @@ from api.schemas import (
 from jobs import queries
 from jobs.status import JobStatus
 from programs.schemas import ProgramRequest
-from programs.service import Programs
 
 router = APIRouter(
     prefix="/api/programs",
@@ -87,24 +87,28 @@ async def generate(
     )
 
 
-def _job_response(programs: Programs, job_id: str) -> Response:
-    job = programs.get(job_id)
+def _job_response(job: queries.JobView, result_json: str | None) -> Response:
     seconds = retry_after(job)
     headers = {"Retry-After": str(seconds)} if seconds is not None else None
-    return json_response(job_json(job), headers=headers)
+    return json_response(job_json(job, result_json), headers=headers)
 
 
 @router.get("/jobs/{job_id}", response_model=JobOut, responses=NOT_FOUND)
 async def get_job(job_id: str, request: Request, programs: ProgramsDep) -> Response:
     """One job; non-terminal answers carry `Retry-After`.
 
-    `async`, and on SQLite without a thread hop: a poll is one short read and a
-    small answer (see `reads.run`). A job's program can be large: at most
-    HEAVY_READS reads hold one at a time (the rest wait their turn), so polls
-    cannot make the process hold more than that many programs being read.
+    `async`, and on SQLite without a thread hop: a poll of a job that is not
+    completed is one short read and a small answer (see `reads.run`). A completed
+    job's program can be large, and clients fetch it once: it is read in the thread
+    pool, so the event loop keeps answering everyone else (health, the polls), and
+    at most HEAVY_READS at once, so the programs being read at any moment are few.
     """
-    async with request.app.state.heavy_reads:
-        return await reads.run(programs.sessions.engine, _job_response, programs, job_id)
+    job = await reads.run(programs.sessions.engine, programs.get, job_id)
+    result_json = None
+    if job.status == JobStatus.COMPLETED:
+        async with request.app.state.heavy_reads:
+            result_json = await run_in_threadpool(programs.result_json, job.id)
+    return _job_response(job, result_json)
 
 
 @router.get("/jobs", response_model=JobPage, responses={422: {"model": ErrorOut}})

@@ -20,7 +20,7 @@ from api.security_headers import SecurityHeaders
 from settings import VERSION, Settings
 
 WEB_DIR = Path(__file__).resolve().parent.parent / "web"
-DOCS_PATHS = frozenset({"/docs", "/redoc"})
+DOCS_PATHS = frozenset({"/docs", "/redoc", "/docs/oauth2-redirect"})  # pages with inline scripts
 HEAVY_READS = 4  # full-job reads at once (each can hold a whole program): bounds their memory
 DESCRIPTION = """Generates multi-week training programs as durable background jobs.
 

@@ -197,13 +197,17 @@ def test_docs_are_served_offline_with_their_inline_script_allowed_by_hash(start)
         assert "cdn" not in page.text.lower()
         for asset in re.findall(r'(?:src|href)="(/static-offline-docs/[^"]+)"', page.text):
             assert client.get(asset).status_code == 200, asset
-        scripts = re.findall(r"<script>(.*?)</script>", page.text, re.DOTALL)
-        assert scripts
-        policy = page.headers["content-security-policy"]
-        for script in scripts:
-            digest = base64.b64encode(hashlib.sha256(script.encode()).digest()).decode()
-            assert f"'sha256-{digest}'" in policy
-        assert "frame-ancestors 'none'" in policy
+        for inline in (page, client.get("/docs/oauth2-redirect")):
+            scripts = re.findall(r"<script>(.*?)</script>", inline.text, re.DOTALL)
+            assert scripts
+            policy = inline.headers["content-security-policy"]
+            for script in scripts:
+                digest = base64.b64encode(hashlib.sha256(script.encode()).digest()).decode()
+                assert f"'sha256-{digest}'" in policy
+            assert (
+                "frame-ancestors 'none'" in policy
+                and "unsafe-inline" not in policy.split("style-src")[0]
+            )
         assert "static-offline-docs/redoc" in client.get("/redoc").text
 
 

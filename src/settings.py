@@ -98,7 +98,7 @@ class Settings(BaseSettings):
     @property
     def served_hosts(self) -> frozenset[str] | None:
         """Host names (lower case, IPv6 in brackets) requests may name; None = any (`*`)."""
-        if self.allowed_hosts is not None:
+        if self.allowed_hosts and self.allowed_hosts.strip():  # an empty value: the default
             names = {name.strip().lower() for name in self.allowed_hosts.split(",")}
             return None if "*" in names else frozenset(names - {""})
         names = set(LOOPBACK_HOSTS)

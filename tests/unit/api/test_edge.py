@@ -173,6 +173,8 @@ def test_the_default_hosts_add_a_named_host():
     assert "progen.internal" in settings.served_hosts
     wildcard = factories.app_settings("sqlite://", host="0.0.0.0", allowed_hosts=None)
     assert wildcard.served_hosts == {"localhost", "127.0.0.1", "[::1]"}
+    empty = factories.app_settings("sqlite://", host="::1", allowed_hosts=" ")
+    assert empty.served_hosts == {"localhost", "127.0.0.1", "[::1]"}
 
 
 # --- headers and docs --------------------------------------------------------------------------

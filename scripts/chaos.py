@@ -426,12 +426,6 @@ class Database:
             admin.dispose()
 
 
-def _steps_len(dialect: str) -> sa.ColumnElement[int]:
-    """How many steps a job has saved, in SQL (JSONB on PostgreSQL, JSON text on SQLite)."""
-    length = sa.func.jsonb_array_length if dialect == "postgresql" else sa.func.json_array_length
-    return sa.func.coalesce(length(Job.steps), 0)
-
-
 def _chunks(items: list[str], size: int = 200) -> list[list[str]]:
     return [items[i : i + size] for i in range(0, len(items), size)]
 
@@ -532,9 +526,9 @@ class Sampler(threading.Thread):
     def sample(self) -> None:
         todo = [job_id for job_id in self.ids() if job_id not in self.done]
         for chunk in _chunks(todo):
-            query = sa.select(
-                Job.id, Job.status, Job.attempts, Job.owner, _steps_len(self.engine.dialect.name)
-            ).where(Job.id.in_(chunk))
+            query = sa.select(Job.id, Job.status, Job.attempts, Job.owner, Job.steps_done).where(
+                Job.id.in_(chunk)
+            )
             with self.engine.connect() as conn:
                 rows = conn.execute(query).all()
             now = time.time()
@@ -773,11 +767,11 @@ class Proof:
                 twice.append(f"{job_id}: {job.status} with {done} 'completed' events")
         chain = [p for job_id in jobs for p in chain_problems(job_id, events[job_id])]
         regressions = [r for s in self.sampler.series.values() for r in s.regressions]
-        unfinished = [
-            f"{j.id}: {len(j.steps or [])} of {j.total_steps} steps"
+        unfinished = [  # a completed job did every step (and dropped their outputs)
+            f"{j.id}: {j.steps_done} of {j.total_steps} steps ({len(j.steps or [])} kept)"
             for j in jobs.values()
-            if (j.status == "completed" and len(j.steps or []) != j.total_steps)
-            or getattr(j, "steps_done", len(j.steps or [])) != len(j.steps or [])
+            if (j.status == "completed" and (j.steps_done != j.total_steps or j.steps))
+            or (j.status != "completed" and j.steps_done != len(j.steps or []))
         ]
         bad_results = [
             j.id

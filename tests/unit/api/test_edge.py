@@ -5,7 +5,10 @@ from __future__ import annotations
 import base64
 import hashlib
 import re
+import threading
+import time
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from typing import Any
 
@@ -264,3 +267,33 @@ def test_with_a_token_the_token_holder_is_the_caller(start):
     with start(client=("192.0.2.2", 1), api_token="an-api-token-0123456789") as two:
         replay = two.post(GENERATE, json=REQUEST, headers=key)
         assert (replay.status_code, replay.json()["id"]) == (200, first)
+
+
+# --- heavy reads --------------------------------------------------------------------------------
+
+
+def test_at_most_four_programs_are_read_at_once(start):
+    with start() as client:
+        job_id = client.post(GENERATE, json=REQUEST).json()["id"]
+        factories.wait_for(
+            lambda: client.get(f"/api/programs/jobs/{job_id}").json()["status"] == "completed"
+        )
+        programs = client.app.state.programs
+        read, lock = programs.result_json, threading.Lock()
+        reading, most = [0], [0]
+
+        def slow_read(job: str) -> str | None:
+            with lock:
+                reading[0] += 1
+                most[0] = max(most[0], reading[0])
+            time.sleep(0.2)  # a large program, read slowly
+            with lock:
+                reading[0] -= 1
+            return read(job)
+
+        programs.result_json = slow_read
+        with ThreadPoolExecutor(max_workers=12) as pool:
+            polls = list(pool.map(lambda _: client.get(f"/api/programs/jobs/{job_id}"), range(12)))
+        assert [poll.status_code for poll in polls] == [200] * 12
+        assert all(poll.json()["result"]["title"] for poll in polls)
+        assert most[0] == 4  # HEAVY_READS: the others waited their turn

@@ -21,7 +21,7 @@ from sqlalchemy import event
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
-from settings import get_settings
+from settings import PROJECT_DIR, get_settings
 
 SQLITE_BUSY_TIMEOUT_MS = 10_000  # writers queue behind each other instead of failing
 _IMMEDIATE = "progen_sqlite_immediate"
@@ -29,7 +29,6 @@ SQLITE_POOL_SIZE = 48  # FastAPI's 40 threads plus the engine's to_thread worker
 PG_CONNECT_TIMEOUT_SECONDS = 3
 PG_IDLE_TX_TIMEOUT_MS = 30_000  # our transactions last milliseconds
 PG_LOCK_TIMEOUT_MS = 10_000
-PROJECT_DIR = Path(__file__).resolve().parents[2]  # src/db/database.py -> the project
 DATA_DIR_MODE = 0o700  # notes hold health data (injuries): no other user reads them
 DATA_FILE_MODE = 0o600  # SQLite gives -wal and -shm the database file's mode
 

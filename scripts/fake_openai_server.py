@@ -403,7 +403,7 @@ def main() -> None:
     parser.add_argument("--port", type=int, default=8089)
     parser.add_argument("--record", type=Path, help="append every request to FILE (JSON lines)")
     parser.add_argument("--scenario", help='initial scenario as JSON, e.g. \'{"mode": "slow"}\'')
-    parser.add_argument("--load", help='model-like latency and faults as JSON, e.g. \'{"seed": 2}\'')
+    parser.add_argument("--load", help="model-like latency and faults as JSON (see above)")
     parser.add_argument("--quiet", action="store_true", help="no access log (for load runs)")
     args = parser.parse_args()
     state = FakeState(args.record, Load.model_validate_json(args.load) if args.load else None)

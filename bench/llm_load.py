@@ -25,7 +25,16 @@ from typing import Any
 import httpx
 
 from bench import job_rows, prefork_memory
-from bench.common import REQUEST, ROOT, log, machine, percentile, server, sqlite_unfinished
+from bench.common import (
+    REQUEST,
+    ROOT,
+    load_average,
+    log,
+    machine,
+    percentile,
+    server,
+    sqlite_unfinished,
+)
 from bench.loadgen import Tally, closed_loop, open_loop, run
 from bench.slow_jobs import cpu_seconds, rss_mb
 from harness import free_port, wait_for
@@ -168,11 +177,6 @@ def one_concurrency(concurrency: int, logs: Path) -> dict[str, Any]:
     return figures
 
 
-def uptime() -> str:
-    """The load averages now (the machine is shared: say how busy it was)."""
-    return " ".join(Path("/proc/loadavg").read_text().split()[:3])
-
-
 def main() -> dict[str, Any]:
     """Every concurrency, then the prefork worker; writes bench/results/llm_load.json."""
     logs = ROOT / "bench/results"
@@ -186,9 +190,9 @@ def main() -> dict[str, Any]:
         "runs": [],
     }
     for concurrency in CONCURRENCIES:
-        result["runs"].append({"load_before": uptime(), **one_concurrency(concurrency, logs)})
+        result["runs"].append({"load_before": load_average(), **one_concurrency(concurrency, logs)})
     result["celery_prefork"] = prefork_memory.measure(100, CONCURRENCIES, logs)
-    result["load_after"] = uptime()
+    result["load_after"] = load_average()
     (logs / "llm_load.json").write_text(json.dumps(result, indent=1, default=str))
     return result
 

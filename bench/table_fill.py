@@ -34,7 +34,8 @@ AT = {  # 30 days ago plus i ms, plus `extra` seconds
 SERIES = {
     "sqlite": "WITH RECURSIVE s(i) AS (SELECT :lo UNION ALL SELECT i + 1 FROM s WHERE i < :hi) "
     "SELECT {columns} FROM s",
-    "postgresql": "SELECT {columns} FROM generate_series(:lo, :hi) AS s(i)",
+    "postgresql": "SELECT {columns} "
+    "FROM generate_series(CAST(:lo AS bigint), CAST(:hi AS bigint)) AS s(i)",
 }
 JSON_VALUE = {"sqlite": ":{}", "postgresql": "CAST(:{} AS jsonb)"}  # a JSON bind parameter
 JOB_FIELDS = ("request", "result", "steps")

@@ -4,12 +4,13 @@
 (scripts/fake_openai_server.py --load) in its own process on 127.0.0.1: each answer
 takes a seeded log-normal 1-8 s, with a few 429s and timeouts. A job is a 1-week,
 2-day program: 2 model calls (the plan, then the week) plus the SDK's retries. One
-progen process (the bench app: the service plus /bare) runs them at each
+progen process (bench/lag_app.py: the service plus two no-op routes) runs them at each
 JOB_CONCURRENCY in turn, on a fresh SQLite file.
 """
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import json
 import statistics
@@ -56,6 +57,11 @@ OPENAI_TIMEOUT = 10.0  # the client gives up on a hanging answer after this (and
 RUN_LIMIT = 240.0  # seconds one concurrency may take before it is abandoned
 PROBE_RATE, PROBE_CHUNK = 20, 5.0  # per probed route, requests/s; seconds per probe round
 SUBMIT_CONNECTIONS = 16
+PROBES = {  # figure -> route: health as monitors see it, the loop's lag, a thread's wait
+    "health": "/api/health",
+    "loop_lag": "/bare-async",
+    "thread_wait": "/bare",
+}
 
 
 @contextmanager
@@ -95,14 +101,20 @@ def model_calls(url: str) -> dict[str, float]:
     }
 
 
-async def _probe(port: int, seconds: float) -> tuple[Tally, Tally]:
-    """/api/health and /bare (no database, no work: its latency is the event loop's lag
-    plus HTTP) at PROBE_RATE each, open loop, for `seconds`."""
-    health, bare = await asyncio.gather(
-        open_loop(port, "/api/health", rate=PROBE_RATE, seconds=seconds, connections=4),
-        open_loop(port, "/bare", rate=PROBE_RATE, seconds=seconds, connections=4),
+async def _probe(port: int, seconds: float) -> tuple[Tally, ...]:
+    """PROBES at PROBE_RATE each, open loop, for `seconds` (see bench/lag_app.py)."""
+    return tuple(
+        await asyncio.gather(
+            *(
+                open_loop(port, path, rate=PROBE_RATE, seconds=seconds, connections=4)
+                for path in PROBES.values()
+            )
+        )
     )
-    return health, bare
+
+
+def _p99_ms(tally: Tally) -> float | None:
+    return percentile(tally.latencies, 99) * 1000 if tally.latencies else None
 
 
 def one_concurrency(concurrency: int, logs: Path) -> dict[str, Any]:
@@ -113,7 +125,7 @@ def one_concurrency(concurrency: int, logs: Path) -> dict[str, Any]:
         with server(
             f"sqlite:///{db}",
             logs / "llm-server.log",
-            app="bench.bare_app:app",
+            app="bench.lag_app:app",
             GENERATOR="openai",
             OPENAI_API_KEY="sk-bench-dummy",
             OPENAI_BASE_URL=f"{url}/v1",
@@ -133,14 +145,15 @@ def one_concurrency(concurrency: int, logs: Path) -> dict[str, Any]:
                     body=JOB,
                 )
             )
-            health, bare = Tally(), Tally()
+            probes = {name: Tally() for name in PROBES}
             for _ in range(int(RUN_LIMIT / PROBE_CHUNK) + 1):
                 if not sqlite_unfinished(db) or time.time() - started > RUN_LIMIT:
                     break
                 got = run(_probe(proc.port, PROBE_CHUNK))
-                for whole, part in zip((health, bare), got, strict=True):
+                for whole, part in zip(probes.values(), got, strict=True):
                     whole.latencies += part.latencies
-                    whole.statuses.update(part.statuses)
+                    for status, count in part.statuses.items():
+                        whole.statuses[status] = whole.statuses.get(status, 0) + count
             wall = time.time() - started
             cpu, fake_cpu = cpu_seconds(proc.pid) - cpu0, cpu_seconds(fake.pid) - fake_cpu0
             memory = rss_mb(proc.pid)
@@ -165,10 +178,11 @@ def one_concurrency(concurrency: int, logs: Path) -> dict[str, Any]:
         "cpu_percent": 100 * cpu / wall,
         "cpu_ms_per_program": 1000 * cpu / max(done, 1),
         "fake_cpu_percent": 100 * fake_cpu / wall,
-        "health_p99_ms": percentile(health.latencies, 99) * 1000 if health.latencies else None,
-        "health_errors": sum(n for status, n in health.statuses.items() if status != 200),
-        "loop_lag_p99_ms": percentile(bare.latencies, 99) * 1000 if bare.latencies else None,
-        "probes": len(bare.latencies),
+        **{f"{name}_p99_ms": _p99_ms(tally) for name, tally in probes.items()},
+        "probe_errors": sum(
+            n for tally in probes.values() for status, n in tally.statuses.items() if status != 200
+        ),
+        "probes": sum(len(tally.latencies) for tally in probes.values()),
     }
     log(
         f"llm c={concurrency}: {done}/{PROGRAMS} in {rows.get('makespan_s', 0):.0f} s, "
@@ -179,6 +193,11 @@ def one_concurrency(concurrency: int, logs: Path) -> dict[str, Any]:
 
 def main() -> dict[str, Any]:
     """Every concurrency, then the prefork worker; writes bench/results/llm_load.json."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--concurrency", default=",".join(map(str, CONCURRENCIES)))
+    parser.add_argument("--no-celery", action="store_true", help="skip the prefork worker")
+    args = parser.parse_args()
+    concurrencies = tuple(int(n) for n in args.concurrency.split(","))
     logs = ROOT / "bench/results"
     logs.mkdir(parents=True, exist_ok=True)
     result: dict[str, Any] = {
@@ -189,9 +208,10 @@ def main() -> dict[str, Any]:
         "programs": PROGRAMS,
         "runs": [],
     }
-    for concurrency in CONCURRENCIES:
+    for concurrency in concurrencies:
         result["runs"].append({"load_before": load_average(), **one_concurrency(concurrency, logs)})
-    result["celery_prefork"] = prefork_memory.measure(100, CONCURRENCIES, logs)
+    if not args.no_celery:
+        result["celery_prefork"] = prefork_memory.measure(100, concurrencies, logs)
     result["load_after"] = load_average()
     (logs / "llm_load.json").write_text(json.dumps(result, indent=1, default=str))
     return result

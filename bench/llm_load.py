@@ -113,6 +113,30 @@ async def _probe(port: int, seconds: float) -> tuple[Tally, ...]:
     )
 
 
+async def _submit_and_probe(port: int, db: Path, started: float) -> tuple[Tally, dict[str, Tally]]:
+    """Submit PROGRAMS at once and probe PROBES in rounds of PROBE_CHUNK meanwhile, until the
+    submit is answered and every job finished (or RUN_LIMIT)."""
+    submit = asyncio.create_task(
+        closed_loop(
+            port,
+            "POST",
+            "/api/programs/generate",
+            connections=SUBMIT_CONNECTIONS,
+            total=PROGRAMS,
+            body=JOB,
+        )
+    )
+    probes = {name: Tally() for name in PROBES}
+    for _ in range(int(RUN_LIMIT / PROBE_CHUNK) + 1):
+        if time.time() - started > RUN_LIMIT or (submit.done() and not sqlite_unfinished(db)):
+            break
+        for whole, part in zip(probes.values(), await _probe(port, PROBE_CHUNK), strict=True):
+            whole.latencies += part.latencies
+            for status, count in part.statuses.items():
+                whole.statuses[status] = whole.statuses.get(status, 0) + count
+    return await submit, probes
+
+
 def _p99_ms(tally: Tally) -> float | None:
     return percentile(tally.latencies, 99) * 1000 if tally.latencies else None
 
@@ -135,25 +159,7 @@ def one_concurrency(concurrency: int, logs: Path) -> dict[str, Any]:
             idle_rss = rss_mb(proc.pid)["rss_mb"]
             since = datetime.now(UTC)
             cpu0, fake_cpu0, started = cpu_seconds(proc.pid), cpu_seconds(fake.pid), time.time()
-            submit = run(
-                closed_loop(
-                    proc.port,
-                    "POST",
-                    "/api/programs/generate",
-                    connections=SUBMIT_CONNECTIONS,
-                    total=PROGRAMS,
-                    body=JOB,
-                )
-            )
-            probes = {name: Tally() for name in PROBES}
-            for _ in range(int(RUN_LIMIT / PROBE_CHUNK) + 1):
-                if not sqlite_unfinished(db) or time.time() - started > RUN_LIMIT:
-                    break
-                got = run(_probe(proc.port, PROBE_CHUNK))
-                for whole, part in zip(probes.values(), got, strict=True):
-                    whole.latencies += part.latencies
-                    for status, count in part.statuses.items():
-                        whole.statuses[status] = whole.statuses.get(status, 0) + count
+            submit, probes = run(_submit_and_probe(proc.port, db, started))
             wall = time.time() - started
             cpu, fake_cpu = cpu_seconds(proc.pid) - cpu0, cpu_seconds(fake.pid) - fake_cpu0
             memory = rss_mb(proc.pid)
@@ -167,6 +173,7 @@ def one_concurrency(concurrency: int, logs: Path) -> dict[str, Any]:
         "concurrency": concurrency,
         "submitted": submit.statuses.get(202, 0),
         "submit_s": submit.seconds,
+        "submit_p99_ms": _p99_ms(submit),
         **rows,
         **calls,
         "calls_per_job": calls_per_job,

@@ -78,7 +78,11 @@ def fake_model(logs: Path) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
         yield url, proc
     finally:
         proc.terminate()
-        proc.wait(timeout=15)
+        try:
+            proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(timeout=15)
 
 
 def _answers(url: str) -> bool:

@@ -1,7 +1,7 @@
 """The figures people ask of a queue: queue wait under a steady load, CPU per job, and how
 throughput and memory grow with the jobs table.
 
-`python -m bench.queue_figures [--sizes 10000,100000,1000000] [--no-postgres]` (or
+`python -m bench.queue_figures [--sizes 10000,100000,1000000] [--databases sqlite]` (or
 `./scripts/bench.sh --queue`). Every server is a real process (the harness) with the
 template generator (a job is a 1-week, 1-day program: 2 steps, no model),
 JOB_CONCURRENCY=8 and retention off; jobs are submitted over HTTP. Queue wait is
@@ -184,28 +184,30 @@ def growth(kind: str, sizes: tuple[int, ...], logs: Path) -> list[dict[str, Any]
 
 
 def main() -> dict[str, Any]:
-    """Every figure; writes bench/results/queue_figures.json."""
+    """Every figure; bench/results/queue_figures.json is rewritten after each part, so a
+    part that fails (e.g. PostgreSQL restarted under us) keeps the ones before it."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", default=",".join(map(str, SIZES)))
-    parser.add_argument("--no-postgres", action="store_true")
+    parser.add_argument("--databases", default="sqlite,postgresql", help="for the growth")
     parser.add_argument("--no-steady", action="store_true")
-    parser.add_argument("--no-growth", action="store_true")
     args = parser.parse_args()
-    sizes = tuple(int(size) for size in args.sizes.split(","))
+    sizes = tuple(int(size) for size in args.sizes.split(",") if size)
     logs = ROOT / "bench/results"
     logs.mkdir(parents=True, exist_ok=True)
+    out = logs / "queue_figures.json"
     result: dict[str, Any] = {
         "date": datetime.now(UTC).isoformat(timespec="seconds"),
         "machine": machine(),
         "settings": SETTINGS,
+        "growth": [],
     }
     if not args.no_steady:
         result["steady"] = steady(logs)
-    kinds = ("sqlite",) if args.no_postgres else ("sqlite", "postgresql")
-    if not args.no_growth:
-        result["growth"] = [row for kind in kinds for row in growth(kind, sizes, logs)]
-    result["load_after"] = load_average()
-    (logs / "queue_figures.json").write_text(json.dumps(result, indent=1, default=str))
+        out.write_text(json.dumps(result, indent=1, default=str))
+    for kind in args.databases.split(","):
+        result["growth"] += growth(kind, sizes, logs)
+        result["load_after"] = load_average()
+        out.write_text(json.dumps(result, indent=1, default=str))
     return result
 
 

@@ -93,6 +93,7 @@ def drained(db_url: str) -> None:
         engine.dispose()
 
 
+Save = Callable[[], None]
 Submit = Callable[[int], Coroutine[Any, Any, Tally]]  # the server's port -> the submitting run
 
 
@@ -161,11 +162,13 @@ def steady(logs: Path) -> dict[str, Any]:
     return figures
 
 
-def growth(kind: str, sizes: tuple[int, ...], logs: Path) -> list[dict[str, Any]]:
+def growth(
+    kind: str, sizes: tuple[int, ...], logs: Path, results: list[dict[str, Any]], save: Save
+) -> None:
     """For each size: a fresh database filled with that many finished jobs, then BATCH_RUNS
     batches of BATCH new jobs, each on a fresh server (an empty table first, as the
-    baseline). Each figure is the median of the batches."""
-    results = []
+    baseline). Each figure is the median of the batches; each size is appended to
+    `results` and saved as soon as it is measured."""
     for size in (0, *sizes):
         with (
             tempfile.TemporaryDirectory(prefix="progen-queue-") as tmp,
@@ -180,12 +183,12 @@ def growth(kind: str, sizes: tuple[int, ...], logs: Path) -> list[dict[str, Any]
         figures["jobs_per_s_runs"] = [one["jobs_per_s"] for one in runs]
         log(f"queue: {kind} {filled['rows']} rows: {figures['jobs_per_s']:.0f} jobs/s")
         results.append(figures)
-    return results
+        save()
 
 
 def main() -> dict[str, Any]:
-    """Every figure; bench/results/queue_figures.json is rewritten after each part, so a
-    part that fails (e.g. PostgreSQL restarted under us) keeps the ones before it."""
+    """Every figure; bench/results/queue_figures.json is rewritten after each part and each
+    size, so a failure (e.g. PostgreSQL restarted under us) keeps what was measured."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", default=",".join(map(str, SIZES)))
     parser.add_argument("--databases", default="sqlite,postgresql", help="for the growth")
@@ -201,13 +204,16 @@ def main() -> dict[str, Any]:
         "settings": SETTINGS,
         "growth": [],
     }
-    if not args.no_steady:
-        result["steady"] = steady(logs)
-        out.write_text(json.dumps(result, indent=1, default=str))
-    for kind in args.databases.split(","):
-        result["growth"] += growth(kind, sizes, logs)
+
+    def save() -> None:
         result["load_after"] = load_average()
         out.write_text(json.dumps(result, indent=1, default=str))
+
+    if not args.no_steady:
+        result["steady"] = steady(logs)
+        save()
+    for kind in args.databases.split(","):
+        growth(kind, sizes, logs, result["growth"], save)
     return result
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import platform
 import statistics
 import subprocess
@@ -117,14 +118,64 @@ def table(rows: list[dict[str, Any]], jobs: int) -> str:
     return "\n".join(lines)
 
 
+CRASH_PEERS = ("saq-redis", "saq-postgres", "procrastinate", "arq", "celery", "rq", "progen-sqlite",
+               "progen-postgres")  # fmt: skip
+
+
+def crash(window: float) -> list[dict[str, Any]]:
+    """The crash scenario for every system, with its defaults and its best settings."""
+    results = []
+    for config in ("defaults", "best"):
+        for key in CRASH_PEERS:
+            if config == "best" and key.startswith("progen"):
+                continue  # progen's defaults are its best settings
+            command = [_python(key), "-m", "bench.peers.crash", key, str(window)]
+            env = {**os.environ, "PEERS_CONFIG": config}
+            done = subprocess.run(
+                command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=window * 4
+            )
+            if done.returncode != 0:
+                print(f"crash {key} {config} failed:\n{done.stderr[-1500:]}", file=sys.stderr)
+                continue
+            results.append(json.loads(done.stdout.strip().splitlines()[-1]))
+            print(f"crash: {key} {config}: {results[-1]}", file=sys.stderr)
+    return results
+
+
+def crash_table(results: list[dict[str, Any]]) -> str:
+    """The Markdown table of the crash scenario."""
+    lines = [
+        "A long job; its worker is killed (SIGKILL) 3 s in and a new worker starts at once.",
+        "",
+        "| system | settings | kill -9 → job runs again | a healthy long job started |",
+        "|---|---|---|---|",
+    ]
+    for row in results:
+        again = row["rerun_after_kill_seconds"]
+        shown = (
+            f"{again:.1f} s" if again is not None else f"never within {row['window_seconds']:.0f} s"
+        )
+        starts = row["healthy_starts"]
+        healthy = "once" if starts == 1 else f"{starts} times (rerun or cut short)"
+        lines.append(f"| {row['name']} | {row['settings']} | {shown} | {healthy} |")
+    return "\n".join(lines)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(prog="python -m bench.peers", description=__doc__)
     parser.add_argument("--jobs", type=int, default=5000)
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--only", nargs="*", choices=sorted(PEERS), default=list(PEERS))
     parser.add_argument("--modes", nargs="*", choices=MODES, default=list(MODES))
+    parser.add_argument("--crash", action="store_true", help="the crash scenario instead")
+    parser.add_argument("--window", type=float, default=200.0, help="crash: seconds to wait")
     args = parser.parse_args()
     started = time.time()
+    if args.crash:
+        results = crash(args.window)
+        RESULTS.with_name("peers-crash.json").write_text(json.dumps(results, indent=2))
+        print(crash_table(results))
+        return
     rows = summary(interleaved(args.only, args.modes, args.jobs, args.runs))
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
     machine = {"python": platform.python_version(), "cpus": platform.machine(), "at": started}

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -12,6 +13,18 @@ REDIS_URL = os.environ.get("PEERS_REDIS_URL", "redis://127.0.0.1:6379")
 PG_URL = os.environ.get("PEERS_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432")
 CONCURRENCY = int(os.environ.get("PEERS_CONCURRENCY", "8"))
 QUEUE = "peers"
+#: The crash scenario (`bench.peers.crash`): each library's defaults, or its best documented
+#: settings for getting a dead worker's job run again; how long its one long job runs; where
+#: the job records each start.
+BEST = os.environ.get("PEERS_CONFIG") == "best"
+LONG_SECONDS = float(os.environ.get("PEERS_LONG_SECONDS", "30"))
+MARKS_ENV = "PEERS_MARKS"
+
+
+def mark_start() -> None:
+    """A long job's first act: note the time it (re)started, for the crash scenario."""
+    with open(os.environ[MARKS_ENV], "a") as marks:
+        marks.write(f"{time.time()}\n")
 
 
 class Peer:
@@ -25,6 +38,7 @@ class Peer:
     name: str
     backend: str  # "redis" or "postgresql"
     job: str  # what one job is for this library, in words
+    best: str  # its best documented settings for recovering a dead worker's job, in words
 
     async def open(self) -> None:
         """Connect the client (after `reset`)."""
@@ -44,6 +58,17 @@ class Peer:
     def worker(self) -> list[str]:
         """The worker's command line (run with the peers' venv, from the repository root)."""
         raise NotImplementedError
+
+    async def enqueue_long(self) -> None:
+        """Submit one job that runs LONG_SECONDS and calls `mark_start` first."""
+        raise NotImplementedError
+
+    def starts(self) -> list[float]:
+        """When the long job started, each time it did (epoch seconds)."""
+        try:
+            return [float(line) for line in Path(os.environ[MARKS_ENV]).read_text().split()]
+        except FileNotFoundError:
+            return []
 
     async def close(self) -> None:
         """Close the client."""

@@ -21,12 +21,13 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from bench.peers.peer import ROOT, Peer, fresh_postgres_database
+from bench.peers.peer import LONG_SECONDS, MARKS_ENV, ROOT, Peer, fresh_postgres_database
 
 sys.path.insert(0, str(ROOT / "src"))
 from db import migrate
 from db.database import Sessions, make_engine
 from jobs import store
+from jobs.models import JobEvent
 
 REQUEST = {"goal": "strength", "experience": "beginner", "days_per_week": 1, "weeks": 1,
            "session_minutes": 30, "equipment": ["bodyweight"]}  # fmt: skip
@@ -36,6 +37,7 @@ _COUNTS = sa.text(
     " (SELECT count(*) FROM program_generation_jobs WHERE status = 'pending'),"
     " (SELECT count(*) FROM program_generation_jobs WHERE status IN ('pending', 'in_progress'))"
 )
+_CLAIMS = sa.select(JobEvent.at).where(JobEvent.reason == "claimed").order_by(JobEvent.id)
 SERVER_ENV = {  # the service's own limits would refuse a benchmark's flood
     "GENERATOR": "template",
     "JOB_CONCURRENCY": "8",
@@ -52,6 +54,7 @@ def _free_port() -> int:
 
 class ProgenClient(Peer):
     job = "a 2-step template program; JSON row and event rows, fenced lease, heartbeats"
+    best = "the defaults (a restart's sweep hands back a dead process's jobs at once)"
 
     def __init__(self, backend: str) -> None:
         self.backend = backend
@@ -71,6 +74,8 @@ class ProgenClient(Peer):
         self.engine = make_engine(self.url)
         migrate.upgrade(self.engine)
         os.environ.update(SERVER_ENV, DATABASE_URL=self.url)
+        if MARKS_ENV in os.environ:  # the crash scenario: its long job is 2 slow steps
+            os.environ["GENERATION_STEP_DELAY_SECONDS"] = str(LONG_SECONDS / 2)
         os.environ.pop("API_TOKEN", None)
 
     async def enqueue(self, count: int) -> None:
@@ -78,6 +83,15 @@ class ProgenClient(Peer):
         for _ in range(count):
             with sessions.write() as session:
                 store.create(session, payload=dict(REQUEST), max_attempts=3, total_steps=2)
+
+    async def enqueue_long(self) -> None:
+        await self.enqueue(1)
+
+    def starts(self) -> list[float]:
+        """Each claim of the job is a start (progen's job records them as events)."""
+        with self.engine.connect() as connection:
+            claims = connection.execute(_CLAIMS).scalars()
+            return [moment.timestamp() for moment in claims]
 
     async def counts(self) -> tuple[int, int]:
         with self.engine.connect() as connection:

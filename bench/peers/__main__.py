@@ -147,7 +147,7 @@ def crash_table(results: list[dict[str, Any]]) -> str:
     lines = [
         "A long job; its worker is killed (SIGKILL) 3 s in and a new worker starts at once.",
         "",
-        "| system | settings | kill -9 → job runs again | a healthy long job started |",
+        "| system | settings | kill -9 → job runs again | a healthy long job |",
         "|---|---|---|---|",
     ]
     for row in results:
@@ -155,8 +155,12 @@ def crash_table(results: list[dict[str, Any]]) -> str:
         shown = (
             f"{again:.1f} s" if again is not None else f"never within {row['window_seconds']:.0f} s"
         )
-        starts = row["healthy_starts"]
-        healthy = "once" if starts == 1 else f"{starts} times (rerun or cut short)"
+        starts, ends = row["healthy_starts"], row["healthy_ends"]
+        healthy = (
+            "ran once, to its end"
+            if (starts, ends) == (1, 1)
+            else f"started {starts}×, ran to its end {ends}×"
+        )
         lines.append(f"| {row['name']} | {row['settings']} | {shown} | {healthy} |")
     return "\n".join(lines)
 

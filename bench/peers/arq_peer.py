@@ -14,6 +14,7 @@ from bench.peers.peer import (
     LONG_SECONDS,
     REDIS_URL,
     Peer,
+    mark_end,
     mark_start,
     module_cli,
 )
@@ -30,6 +31,7 @@ async def long(_ctx: dict[str, Any], seconds: float) -> None:
     """The crash scenario's job."""
     mark_start()
     await asyncio.sleep(seconds)
+    mark_end()
 
 
 class WorkerSettings:

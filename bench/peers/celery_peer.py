@@ -19,6 +19,7 @@ from bench.peers.peer import (
     LONG_SECONDS,
     REDIS_URL,
     Peer,
+    mark_end,
     mark_start,
     module_cli,
 )
@@ -47,6 +48,7 @@ def long(seconds: float) -> None:
     """The crash scenario's job."""
     mark_start()
     time.sleep(seconds)
+    mark_end()
 
 
 @signals.task_success.connect

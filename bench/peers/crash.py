@@ -4,8 +4,8 @@ The same scenario for every system: a worker starts one long job (LONG_SECONDS);
 after the job started, the worker's whole process group is killed with SIGKILL and a
 new worker starts at once. Measured: the time from the kill until the job starts
 again, or none within the window. Then, apart, a healthy long job with no kill:
-how often it started (more than once means the settings that bring a dead worker's
-job back also rerun, or cut short, a healthy long one).
+how often it started and ran to its end (a second start, or no end, means the
+settings that bring a dead worker's job back also rerun, or cut short, a healthy one).
 PEERS_CONFIG=best in the environment measures each library's best documented settings
 (`Peer.best`) instead of its defaults: `PEERS_CONFIG=best python -m bench.peers.crash rq`.
 """
@@ -49,9 +49,9 @@ async def _scenario(key: str, *, kill: bool, window: float) -> dict[str, object]
             first = await _starts(peer, 1, 120)
             if not first:
                 raise RuntimeError(f"{key}: the long job never started")
-            if not kill:
+            if not kill:  # watch it for twice its length: reruns and ends
                 starts = await _starts(peer, 2, LONG_SECONDS * 2 + 10)
-                return {"healthy_starts": len(starts)}
+                return {"healthy_starts": len(starts), "healthy_ends": peer.ends()}
             await asyncio.sleep(max(0.0, first[0] + KILL_AFTER_SECONDS - time.time()))
             stop_worker(workers[0], signal.SIGKILL)
             killed = time.time()

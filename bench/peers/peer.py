@@ -23,8 +23,24 @@ MARKS_ENV = "PEERS_MARKS"
 
 def mark_start() -> None:
     """A long job's first act: note the time it (re)started, for the crash scenario."""
-    with open(os.environ[MARKS_ENV], "a") as marks:
+    _mark(os.environ[MARKS_ENV])
+
+
+def mark_end() -> None:
+    """A long job's last act: note that it ran to its end."""
+    _mark(os.environ[MARKS_ENV] + ".end")
+
+
+def _mark(path: str) -> None:
+    with open(path, "a") as marks:
         marks.write(f"{time.time()}\n")
+
+
+def _marks(path: str) -> list[float]:
+    try:
+        return [float(line) for line in Path(path).read_text().split()]
+    except FileNotFoundError:
+        return []
 
 
 class Peer:
@@ -60,15 +76,16 @@ class Peer:
         raise NotImplementedError
 
     async def enqueue_long(self) -> None:
-        """Submit one job that runs LONG_SECONDS and calls `mark_start` first."""
+        """Submit one job that runs LONG_SECONDS, calling `mark_start` first and `mark_end` last."""
         raise NotImplementedError
 
     def starts(self) -> list[float]:
         """When the long job started, each time it did (epoch seconds)."""
-        try:
-            return [float(line) for line in Path(os.environ[MARKS_ENV]).read_text().split()]
-        except FileNotFoundError:
-            return []
+        return _marks(os.environ[MARKS_ENV])
+
+    def ends(self) -> int:
+        """How often the long job ran to its end."""
+        return len(_marks(os.environ[MARKS_ENV] + ".end"))
 
     async def close(self) -> None:
         """Close the client."""

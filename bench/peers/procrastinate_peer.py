@@ -14,6 +14,7 @@ from bench.peers.peer import (
     QUEUE,
     Peer,
     fresh_postgres_database,
+    mark_end,
     mark_start,
     module_cli,
 )
@@ -43,6 +44,7 @@ async def long(seconds: float) -> None:
     """The crash scenario's job."""
     mark_start()
     await asyncio.sleep(seconds)
+    mark_end()
 
 
 if BEST:  # procrastinate's how-to "retry stalled jobs": a periodic task does it

@@ -38,6 +38,7 @@ _COUNTS = sa.text(
     " (SELECT count(*) FROM program_generation_jobs WHERE status IN ('pending', 'in_progress'))"
 )
 _CLAIMS = sa.select(JobEvent.at).where(JobEvent.reason == "claimed").order_by(JobEvent.id)
+_COMPLETED = sa.text("SELECT count(*) FROM program_generation_jobs WHERE status = 'completed'")
 SERVER_ENV = {  # the service's own limits would refuse a benchmark's flood
     "GENERATOR": "template",
     "JOB_CONCURRENCY": "8",
@@ -92,6 +93,11 @@ class ProgenClient(Peer):
         with self.engine.connect() as connection:
             claims = connection.execute(_CLAIMS).scalars()
             return [moment.timestamp() for moment in claims]
+
+    def ends(self) -> int:
+        """The job ran to its end when it completed."""
+        with self.engine.connect() as connection:
+            return int(connection.execute(_COMPLETED).scalar_one())
 
     async def counts(self) -> tuple[int, int]:
         with self.engine.connect() as connection:

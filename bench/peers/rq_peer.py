@@ -16,6 +16,7 @@ from bench.peers.peer import (
     REDIS_URL,
     ROOT,
     Peer,
+    mark_end,
     mark_start,
     module_cli,
 )
@@ -31,6 +32,7 @@ def long(seconds: float) -> None:
     """The crash scenario's job."""
     mark_start()
     time.sleep(seconds)
+    mark_end()
 
 
 class RQ(Peer):

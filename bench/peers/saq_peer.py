@@ -16,6 +16,7 @@ from bench.peers.peer import (
     REDIS_URL,
     Peer,
     fresh_postgres_database,
+    mark_end,
     mark_start,
     module_cli,
 )
@@ -39,6 +40,7 @@ async def long(ctx: dict[str, Any], seconds: float) -> None:
         await asyncio.sleep(2)
         if BEST:
             await ctx["job"].update()
+    mark_end()
 
 
 #: What `saq bench.peers.saq_peer.settings` runs.

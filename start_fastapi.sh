@@ -10,5 +10,7 @@ if [ -f .env ]; then  # HOST/PORT from .env unless the environment sets them (as
   HOST=${HOST:-$(sed -n 's/^HOST=//p' .env | tail -n 1)}
   PORT=${PORT:-$(sed -n 's/^PORT=//p' .env | tail -n 1)}
 fi
+# Before the app starts anything: a taken port is one line with a free one to use instead.
+.venv/bin/python scripts/check_port.py "${HOST:-127.0.0.1}" "${PORT:-8000}" "$@" || exit 2
 exec .venv/bin/python -m uvicorn api.main:app --app-dir src \
   --host "${HOST:-127.0.0.1}" --port "${PORT:-8000}" "$@"

@@ -1,18 +1,19 @@
-"""Shared helpers of the benchmark: paths, statistics, counters, machine facts, servers."""
+"""Shared helpers of the benchmark: paths, statistics, counters, machine facts, servers.
+
+Servers and throw-away PostgreSQL databases come from the shared harness (tests/harness).
+"""
 
 from __future__ import annotations
 
 import os
 import platform
-import signal
-import socket
 import sqlite3
 import statistics
 import subprocess
 import sys
 import time
 from collections import Counter
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Iterator, Mapping
 from contextlib import closing, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -22,11 +23,12 @@ import sqlalchemy as sa
 from sqlalchemy import event
 
 ROOT = Path(__file__).resolve().parents[1]
-SRC = ROOT / "src"
-if str(SRC) not in sys.path:
-    sys.path.insert(0, str(SRC))
+for _path in (ROOT / "src", ROOT / "tests"):  # the service, and the harness
+    if str(_path) not in sys.path:
+        sys.path.insert(0, str(_path))
 
-from db import migrate  # noqa: E402  (src/ is on the path only from here)
+import harness  # noqa: E402  (src/ and tests/ are on the path only from here)
+from db import migrate  # noqa: E402
 from db.database import Sessions  # noqa: E402
 from jobs import instances  # noqa: E402
 from jobs.runner import Runner, RunnerConfig  # noqa: E402
@@ -53,19 +55,6 @@ def percentile(values: list[float], pct: float) -> float:
     ordered = sorted(values)
     rank = max(1, min(len(ordered), round(pct / 100 * len(ordered) + 0.5)))
     return ordered[rank - 1]
-
-
-def wait_for(
-    check: Callable[[], Any], *, timeout: float, interval: float = 0.02, what: str = "condition"
-) -> Any:
-    """Poll `check` until truthy; raise TimeoutError after `timeout` seconds."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = check()
-        if value:
-            return value
-        time.sleep(interval)
-    raise TimeoutError(f"timed out after {timeout} s waiting for {what}")
 
 
 @dataclass
@@ -151,103 +140,16 @@ def machine() -> dict[str, Any]:
     }
 
 
-def free_port() -> int:
-    """A port nothing listens on right now."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def base_env(db_url: str, **env: str) -> dict[str, str]:
-    """The environment of a server: ours without secrets, plus the given variables."""
-    cleared = ("OPENAI_API_KEY", "OPENAI_BASE_URL", "API_TOKEN", "DATABASE_URL", "GENERATOR")
-    base = {k: v for k, v in os.environ.items() if k not in cleared}
-    return {**base, "GENERATOR": "template", "DATABASE_URL": db_url, **env}
-
-
-class Server:
-    """One server process we started (./start_fastapi.sh, or uvicorn on a bench app)."""
+class Server(harness.Server):
+    """A server as the benchmark measures it: the service's default intervals (the figures
+    are for those), and a health probe every 10 ms so that startup is timed to 10 ms."""
 
     def __init__(self, db_url: str, log: Path, *, app: str | None = None, **env: str) -> None:
-        self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        self.log = log
-        self.env = base_env(db_url, **env)
-        self.app = app
-        self.proc: subprocess.Popen[bytes] | None = None
-        self.spawned_at = 0.0
+        super().__init__(db_url, log, settings={}, app=app, **env)
 
-    def command(self) -> list[str]:
-        """start_fastapi.sh, or the same uvicorn line on another app module."""
-        if self.app is None:
-            return [str(ROOT / "start_fastapi.sh"), "--port", str(self.port)]
-        self.env["PYTHONPATH"] = f"{SRC}:{ROOT}"
-        return [
-            str(ROOT / ".venv/bin/python"),
-            "-m",
-            "uvicorn",
-            self.app,
-            "--app-dir",
-            str(SRC),
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(self.port),
-        ]
-
-    def spawn(self) -> None:
-        """Start the process (without waiting)."""
-        with self.log.open("ab") as out:
-            self.spawned_at = time.monotonic()
-            self.proc = subprocess.Popen(
-                self.command(),
-                cwd=ROOT,
-                env=self.env,
-                stdout=out,
-                stderr=subprocess.STDOUT,
-                stdin=subprocess.DEVNULL,
-            )
-
-    def start(self, timeout: float = 30) -> float:
-        """Start and wait for a healthy /api/health; seconds from spawn to healthy."""
-        self.spawn()
-        wait_for(self.healthy, timeout=timeout, interval=0.01, what=f"{self.url} healthy")
-        return time.monotonic() - self.spawned_at
-
-    def healthy(self) -> bool:
-        """One GET /api/health answered 200 (raises if the process died)."""
-        if self.proc is not None and self.proc.poll() is not None:
-            raise RuntimeError(f"server exited with {self.proc.returncode}; see {self.log}")
-        try:
-            with socket.create_connection(("127.0.0.1", self.port), timeout=2) as sock:
-                sock.sendall(b"GET /api/health HTTP/1.1\r\nHost: b\r\nConnection: close\r\n\r\n")
-                return sock.recv(64).startswith(b"HTTP/1.1 200")
-        except OSError:
-            return False
-
-    @property
-    def pid(self) -> int:
-        """The server's pid (start_fastapi.sh execs uvicorn, so it is uvicorn's)."""
-        assert self.proc is not None
-        return self.proc.pid
-
-    def kill(self) -> None:
-        """kill -9 and reap."""
-        assert self.proc is not None
-        if self.proc.poll() is None:
-            os.kill(self.pid, signal.SIGKILL)
-        self.proc.wait(timeout=10)
-
-    def stop(self, timeout: float = 20) -> None:
-        """SIGTERM (SIGKILL if it does not exit in time), and reap."""
-        if self.proc is None or self.proc.poll() is not None:
-            return
-        os.kill(self.pid, signal.SIGCONT)
-        os.kill(self.pid, signal.SIGTERM)
-        try:
-            self.proc.wait(timeout=timeout)
-        except subprocess.TimeoutExpired:
-            self.kill()
+    def start(self, timeout: float = 30, interval: float = 0.01) -> float:
+        """Spawn and wait for a healthy /api/health; seconds from spawn to healthy."""
+        return super().start(timeout, interval)
 
 
 @contextmanager
@@ -258,29 +160,7 @@ def server(db_url: str, log: Path, *, app: str | None = None, **env: str) -> Ite
         proc.start()
         yield proc
     finally:
-        proc.stop()
-
-
-@contextmanager
-def pg_database(name: str) -> Iterator[str]:
-    """A throw-away PostgreSQL database on 127.0.0.1, dropped on exit; yields its URL."""
-    subprocess.run(
-        [*PG_ADMIN, "-c", f"DROP DATABASE IF EXISTS {name}"],
-        check=True,
-        timeout=30,
-        capture_output=True,
-    )
-    subprocess.run(
-        [*PG_ADMIN, "-c", f"CREATE DATABASE {name}"], check=True, timeout=30, capture_output=True
-    )
-    try:
-        yield f"postgresql+psycopg://postgres@127.0.0.1:5432/{name}"
-    finally:
-        subprocess.run(
-            [*PG_ADMIN, "-c", f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"],
-            timeout=30,
-            capture_output=True,
-        )
+        proc.close()
 
 
 #: whether any job is still to run; the statuses are literals so both databases answer from

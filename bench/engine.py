@@ -21,9 +21,9 @@ from bench.common import (
     data_count,
     in_process,
     log,
-    pg_database,
 )
 from db.database import make_engine
+from harness.postgres import throwaway
 from jobs.steps import JSON, StepResult
 from programs.schemas import ProgramRequest
 
@@ -126,7 +126,7 @@ def run_sqlite(jobs: int, concurrency: int = 8) -> EngineRun:
 
 def run_postgres(jobs: int, concurrency: int = 8) -> EngineRun:
     """One engine run on a throw-away PostgreSQL database."""
-    with pg_database(f"progen_bench_{int(time.time() * 1000) % 10**9}") as url:
+    with throwaway("progen_bench") as url:
         return asyncio.run(_run(url, jobs, concurrency))
 
 

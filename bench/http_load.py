@@ -8,8 +8,9 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from bench.common import REQUEST, log, percentile, server, sqlite_count, sqlite_unfinished, wait_for
+from bench.common import REQUEST, log, percentile, server, sqlite_count, sqlite_unfinished
 from bench.loadgen import closed_loop
+from harness import wait_for
 
 CONNECTIONS = 16
 

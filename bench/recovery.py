@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import signal
 import sqlite3
 import tempfile
@@ -12,7 +11,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from bench.common import REQUEST, Server, log, median, wait_for
+from bench.common import REQUEST, Server, log, median
+from harness import wait_for
 from settings import Settings
 
 SLOW = {**REQUEST, "weeks": 8}
@@ -53,10 +53,7 @@ def _reclaimed_at(db: Path, job_id: str) -> float | None:
 
 
 def _submit(proc: Server) -> None:
-    import httpx
-
-    answer = httpx.post(f"{proc.url}/api/programs/generate", json=SLOW, timeout=10)
-    answer.raise_for_status()
+    proc.client.post("/api/programs/generate", json=SLOW).raise_for_status()
 
 
 def restart(logs: Path) -> dict[str, float]:
@@ -81,8 +78,8 @@ def restart(logs: Path) -> dict[str, float]:
                 what="orphan handed back",
             )
         finally:
-            first.stop()
-            second.stop()
+            first.close()
+            second.close()
     return {
         "after_healthy_s": max(0.0, back - healthy),
         "signed_after_healthy_s": back - healthy,
@@ -108,7 +105,7 @@ def silent_peer(logs: Path, ticks: dict[str, str] = FAST_TICKS) -> dict[str, flo
             job_id, _, owner = _job(db)
             victim = next(p for p in peers if owner and f":{p.pid}:" in owner)
             time.sleep(0.3)  # not right after the claim, while its writes may still be open
-            os.kill(victim.pid, signal.SIGSTOP)
+            victim.signal(signal.SIGSTOP)
             stopped = time.time()
             back = wait_for(
                 lambda: _reclaimed_at(db, job_id),
@@ -120,7 +117,7 @@ def silent_peer(logs: Path, ticks: dict[str, str] = FAST_TICKS) -> dict[str, flo
             victim.kill()
         finally:
             for peer in peers:
-                peer.stop()
+                peer.close()
     return {"detected_s": back - stopped, "observed_s": seen - stopped, "bound_s": stale + monitor}
 
 
@@ -135,7 +132,7 @@ def startup(logs: Path, runs: int = 5) -> dict[str, Any]:
                 try:
                     times[kind].append(proc.start())
                 finally:
-                    proc.stop()
+                    proc.close()
     log(f"startup: {times}")
     return {
         "fresh_median_s": median(times["fresh"]),

@@ -18,10 +18,10 @@ from bench.common import (
     percentile,
     server,
     sqlite_count,
-    wait_for,
 )
 from bench.loadgen import Tally, closed_loop, open_loop, run, timed_loop
 from db.database import make_engine
+from harness import wait_for
 from jobs import recovery
 from jobs.scheduler import TickConfig, Ticks
 from jobs.steps import JSON, StepResult

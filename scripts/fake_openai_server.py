@@ -18,9 +18,11 @@ Control endpoints (per server; tests use them over HTTP, like a subprocess):
 
 Modes: ok | slow (answers after delay_seconds, default 5) | badjson (truncated JSON) |
 refusal | length (finish_reason "length") | content_filter | invalid_program (one week
-or session too many) | http400 | http401 | http403 | http404 | http409 | http429 |
-http500 | http503, plus the shorthands badjson_once, invalid_program_once (failures=1)
-and http429_then_ok (failures=2). With `failures` set, only the first n matching
+or session too many) | rule_breaking (sessions over the time asked, and a barbell
+squat whatever the equipment: the hard coaching rules send it back) | http400 | http401 |
+http403 | http404 | http409 | http429 | http500 | http503, plus the shorthands
+badjson_once, invalid_program_once, rule_breaking_once (failures=1) and
+http429_then_ok (failures=2). With `failures` set, only the first n matching
 requests misbehave and later ones are answered ok; with `step` set (0 = plan, n = week
 n), only requests for that step match. `delay_seconds` delays every answer (in mode
 slow: only the matching ones).
@@ -53,7 +55,11 @@ from pydantic import BaseModel, ConfigDict, Field
 JSON = dict[str, Any]
 DATA_BLOCK = re.compile(r"<program_request>\s*(\{.*?\})\s*</program_request>", re.DOTALL)
 SLOW_DEFAULT_SECONDS = 5.0
-ONCE = {"badjson_once": "badjson", "invalid_program_once": "invalid_program"}
+ONCE = {
+    "badjson_once": "badjson",
+    "invalid_program_once": "invalid_program",
+    "rule_breaking_once": "rule_breaking",
+}
 THEN_OK = {"http429_then_ok": "http429"}
 HTTP_ERRORS = {  # status -> (OpenAI error type, code)
     400: ("invalid_request_error", None),
@@ -75,6 +81,8 @@ Mode = Literal[
     "content_filter",
     "invalid_program",
     "invalid_program_once",
+    "rule_breaking",
+    "rule_breaking_once",
     "http400",
     "http401",
     "http403",
@@ -94,6 +102,11 @@ EXERCISES = {
     "pull_up_bar": ["Pull-up", "Hanging knee raise"],
     "bodyweight": ["Push-up", "Split squat", "Glute bridge", "Plank", "Inverted row"],
 }
+
+
+SESSION_EXERCISES_MAX = 10
+SECONDS_PER_SET = 5 + 4 * 10 + 90  # "8-10" reps and 90 s of rest, as programs.timing counts
+CUE = "Brace before each rep, move under control through the full range you own."
 
 
 class Scenario(BaseModel):
@@ -230,6 +243,7 @@ def _entry(request: Request, body: JSON, schema: str, step: int, mode: str) -> J
         "schema": schema,
         "response_format_type": response_format.get("type"),
         "strict": (response_format.get("json_schema") or {}).get("strict"),
+        "max_completion_tokens": body.get("max_completion_tokens"),
         "step": step,
         "week": step or None,
         "mode": mode,
@@ -297,22 +311,32 @@ def _week(data: JSON, mode: str) -> JSON:
     return {
         "week": number,
         "focus": _focus(number, int(data["weeks"])),
-        "sessions": [_session(day, number, names, data) for day in range(1, days + 1)],
+        "sessions": [_session(day, names, data, mode) for day in range(1, days + 1)],
     }
 
 
-def _session(day: int, week: int, names: list[str], data: JSON) -> JSON:
-    picks = [names[(day * 3 + i) % len(names)] for i in range(4)]
-    warm_up = {"name": "Warm-up", "sets": 1, "reps": "5 min", "rest_seconds": 0, "notes": "Easy."}
+def _session(day: int, names: list[str], data: JSON, mode: str) -> JSON:
+    """A session like a model writes one: a warm-up, then exercises with a cue and an
+    effort instruction each, fitted to the minutes asked (rule_breaking: not fitted)."""
+    minutes = int(data["session_minutes"])
+    warmup = min(10, max(3, minutes // 8))
+    budget = (minutes - warmup) * 60
+    count = max(1, min(SESSION_EXERCISES_MAX, budget // (3 * SECONDS_PER_SET)))
+    sets = max(1, min(5, budget // (count * SECONDS_PER_SET)))
+    picks = [names[(day * 3 + i) % len(names)] for i in range(count)]
+    if mode == "rule_breaking":
+        picks, sets = ["Barbell back squat", *picks], 10
     work = [
-        {"name": name, "sets": min(2 + week, 5), "reps": "8-10", "rest_seconds": 90, "notes": ""}
+        {"name": name, "sets": sets, "reps": "8-10", "rest_seconds": 90,
+         "notes": f"{CUE} Leave 2 reps in reserve (RIR 2) on the last set."}
         for name in dict.fromkeys(picks)
-    ]
+    ]  # fmt: skip
     return {
         "day": day,
         "name": f"Day {day}",
-        "duration_minutes": int(data["session_minutes"]),
-        "exercises": [warm_up, *work],
+        "duration_minutes": minutes,
+        "warmup": {"minutes": warmup, "description": "Easy cardio, then mobility for the day."},
+        "exercises": work,
     }
 
 

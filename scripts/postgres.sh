@@ -1,5 +1,6 @@
 # Sourced by scripts/test.sh and .ci/run: the local PostgreSQL (127.0.0.1:5432,
 # trust auth on these machines), started if it is down, and a database of our own.
+# Python callers (tests, bench, chaos) use tests/harness/postgres.py, which does the same.
 throwaway_postgres() {
   if ! pg_isready -q -h 127.0.0.1 -p 5432; then
     pg_ctlcluster --skip-systemctl-redirect "$(ls /etc/postgresql)" main start

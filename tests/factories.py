@@ -9,6 +9,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from db.database import Sessions
+from harness.servers import PROGEN_VARIABLES
 from jobs import clock, instances, store
 from jobs.models import Job
 
@@ -67,27 +68,7 @@ def load(sessions: Sessions, job_id: str) -> Job:
 
 # --- API test helpers -------------------------------------------------------------------------
 
-PROGEN_ENV = (
-    "DATABASE_URL",
-    "HOST",
-    "PORT",
-    "HEARTBEAT_INTERVAL_SECONDS",
-    "HEARTBEAT_STALE_SECONDS",
-    "MONITOR_INTERVAL_SECONDS",
-    "JOB_CONCURRENCY",
-    "JOB_MAX_ATTEMPTS",
-    "JOB_RETRY_BACKOFF_SECONDS",
-    "JOB_TIMEOUT_SECONDS",
-    "SHUTDOWN_GRACE_SECONDS",
-    "GENERATOR",
-    "GENERATION_STEP_DELAY_SECONDS",
-    "OPENAI_API_KEY",
-    "OPENAI_BASE_URL",
-    "OPENAI_MODEL",
-    "OPENAI_TIMEOUT_SECONDS",
-    "API_TOKEN",
-    "JOB_RETENTION_DAYS",
-)
+PROGEN_ENV = PROGEN_VARIABLES  # every variable of the contract, named once in the harness
 
 
 def app_settings(db_url: str, **overrides: Any) -> Any:
@@ -102,6 +83,8 @@ def app_settings(db_url: str, **overrides: Any) -> Any:
         "monitor_interval_seconds": 1,
         "shutdown_grace_seconds": 0,
         "job_retry_backoff_seconds": 0,
+        "allowed_hosts": "testserver,localhost,127.0.0.1",  # TestClient's Host is testserver
+        "submit_rate_per_minute": 0,  # tests submit in bursts; the limit has its own tests
     }
     values.update(overrides)
     return Settings(_env_file=None, **values)  # type: ignore[call-arg]

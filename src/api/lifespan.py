@@ -11,21 +11,29 @@ from __future__ import annotations
 
 import gc
 import logging
+import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
+import sqlalchemy as sa
 from fastapi import FastAPI
+from prometheus_client import multiprocess
 
-from db import migrate
-from db.database import Sessions, make_engine
+from api import metrics_dir
+from api.preflight import redact_safely
+from db import failures, migrate
+from db.database import Sessions, make_engine, project_relative
 from jobs import clock, instances, metrics, recovery
+from jobs.models import Job
 from jobs.runner import Runner, RunnerConfig
 from jobs.scheduler import TickConfig, Ticks
 from programs import generators
+from programs.generators.base import ProgramGenerator
 from programs.service import Programs
-from settings import Settings
+from settings import VERSION, Settings
 
 logger = logging.getLogger(__name__)
+START_REFUSED = 3  # uvicorn's own exit status for a failed startup
 
 
 def _policy(settings: Settings) -> recovery.Policy:
@@ -35,24 +43,74 @@ def _policy(settings: Settings) -> recovery.Policy:
     )
 
 
+def _announce(settings: Settings, who: instances.Me, generator: ProgramGenerator) -> None:
+    """The first lines of a start: what this process runs on, with which intervals."""
+    logger.info(
+        "progen %s starting: instance %s, database %s, generator %s",
+        VERSION,
+        who.id,
+        _shown_url(settings),
+        generator.name,
+    )
+    logger.info(
+        "heartbeat every %g s (stale after %g s), monitor every %g s, %d job(s) at once, "
+        "%d attempt(s) per job, metrics in %s",
+        settings.heartbeat_interval_seconds,
+        settings.heartbeat_stale_seconds,
+        settings.monitor_interval_seconds,
+        settings.job_concurrency,
+        settings.job_max_attempts,
+        metrics.multiproc_dir() or "this process",
+    )
+
+
+def _shown_url(settings: Settings) -> str:
+    """The database URL as the engine uses it (SQLite's path absolute), password masked."""
+    return redact_safely(project_relative(settings.database_url))
+
+
+def _prepare_database(
+    engine: sa.Engine, sessions: Sessions, who: instances.Me, settings: Settings
+) -> list[Job]:
+    """Migrate, register this instance and sweep orphans; return the swept jobs.
+
+    A database that refuses these writes (a disk that fills during the start)
+    ends the start with one line, as preflight's checks do: an exception here
+    would reach uvicorn, which prints its whole traceback.
+    """
+    try:
+        migrate.upgrade(engine)
+        with sessions.read() as session:
+            clock.align(session)
+        with sessions.write() as session:
+            instances.register(session, who=who)
+        with sessions.write() as session:
+            return recovery.sweep(session, who=who, policy=_policy(settings))
+    except sa.exc.SQLAlchemyError as error:
+        if failures.storage_failure(error) is None:
+            raise  # a bug: its traceback is the useful part
+        logger.error(
+            "cannot start: the database refuses the start's writes (%s)", failures.describe(error)
+        )
+        logging.shutdown()
+        os._exit(START_REFUSED)
+
+
 @asynccontextmanager
 async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     """Run the job engine for as long as the app serves."""
     settings: Settings = app.state.settings
+    who = instances.me()
+    generator = generators.choose(settings)
+    _announce(settings, who, generator)
     engine = make_engine(settings.database_url)
     sessions = Sessions(engine)
-    migrate.upgrade(engine)
-    who = instances.me()
-    with sessions.read() as session:
-        clock.align(session)
-    with sessions.write() as session:
-        instances.register(session, who=who)
-    with sessions.write() as session:
-        swept = recovery.sweep(session, who=who, policy=_policy(settings))
+    swept = _prepare_database(engine, sessions, who, settings)
+    started_at = clock.utcnow()
+    metrics.DATABASE_WRITABLE.set(1)  # the registration committed
+    metrics.MONITOR_LAST_RUN.set(started_at.timestamp())  # a start counts as a run
     if swept:
-        metrics.RECLAIMS.labels("owner_dead").inc(len(swept))
         logger.warning("startup sweep handed back %d orphaned job(s)", len(swept))
-    generator = generators.choose(settings)
     runner = Runner(
         sessions=sessions,
         instance_id=who.id,
@@ -76,7 +134,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         ),
     )
     app.state.sessions, app.state.who, app.state.ticks = sessions, who, ticks
-    app.state.started_at = clock.utcnow()
+    app.state.started_at = started_at
     app.state.programs = Programs(
         sessions=sessions,
         runner=runner,
@@ -93,11 +151,37 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     try:
         yield
     finally:
-        handed_back = await runner.shutdown(settings.shutdown_grace_seconds)
-        if handed_back:
-            logger.warning("shutdown handed back %d unfinished job(s)", len(handed_back))
-        await ticks.stop()
-        with sessions.write() as session:
-            instances.mark_stopped(session, instance_id=who.id)
+        await _stop(runner, ticks, sessions, who, settings)
         await generator.aclose()
         engine.dispose()
+        _leave_metrics()
+
+
+async def _stop(
+    runner: Runner, ticks: Ticks, sessions: Sessions, who: instances.Me, settings: Settings
+) -> None:
+    """Hand back, stop the ticks, say this instance stopped; a database that refuses the
+    last writes is one line (the jobs come back by the stale-heartbeat rule instead)."""
+    try:
+        handed_back = await runner.shutdown(settings.shutdown_grace_seconds)
+    except sa.exc.SQLAlchemyError as error:
+        failures.log(logger, error, "shutdown could not hand back unfinished jobs")
+    else:
+        if handed_back:
+            logger.warning("shutdown handed back %d unfinished job(s)", len(handed_back))
+    await ticks.stop()
+    try:
+        with sessions.write() as session:
+            instances.mark_stopped(session, instance_id=who.id)
+    except sa.exc.SQLAlchemyError as error:
+        failures.log(logger, error, "could not mark this instance stopped")
+
+
+def _leave_metrics() -> None:
+    """This process's live gauges go; a lone server process takes its metric files along."""
+    folder = metrics.multiproc_dir()
+    if folder is None:
+        return
+    multiprocess.mark_process_dead(os.getpid(), path=str(folder))
+    if metrics_dir.is_server_process():
+        metrics_dir.remove(folder)

@@ -16,7 +16,7 @@ from pydantic import ValidationError
 from db import migrate
 from db.database import Sessions, describe_error, make_engine
 from jobs import clock, instances, recovery
-from jobs.models import Job
+from jobs.models import Instance, Job
 from jobs.status import Reason
 from settings import Settings, describe, get_settings
 
@@ -44,6 +44,11 @@ def _parser() -> argparse.ArgumentParser:
         help="treat every in_progress job as stuck (the server is known down)",
     )
     parser.add_argument("--yes", action="store_true", help="do not ask before --all")
+    parser.add_argument(
+        "--force",
+        action="store_true",
+        help="let --all hand back jobs of instances that still heartbeat",
+    )
     parser.add_argument("--json", action="store_true", help="machine-readable output")
     return parser
 
@@ -74,12 +79,36 @@ def _print_found(rows: list[dict[str, Any]]) -> None:
         )
 
 
-def _confirm(count: int) -> bool:
+def _alive_words(alive: list[Instance]) -> str:
+    now = clock.utcnow()
+    return ", ".join(
+        f"{row.id} (heartbeat {(now - row.heartbeat_at).total_seconds():.0f} s ago)"
+        for row in alive
+    )
+
+
+def _confirm(count: int, alive: list[Instance]) -> bool:
     if not sys.stdin.isatty():
         print("--all changes every in_progress job: confirm with --yes", file=sys.stderr)
         return False
-    answer = input(f"Hand back all {count} in_progress job(s)? [y/N] ")
+    warning = (
+        f" Their owner(s) are ALIVE and still working on them: {_alive_words(alive)};"
+        " the work they do is discarded."
+        if alive
+        else ""
+    )
+    answer = input(f"Hand back all {count} in_progress job(s)?{warning} [y/N] ")
     return answer.strip().lower() in {"y", "yes"}
+
+
+def _refuse_live(alive: list[Instance]) -> int:
+    print(
+        f"cleanup_stuck_jobs.py: --all would take jobs from {len(alive)} live instance(s) "
+        f"(not stopped, heartbeat fresh): {_alive_words(alive)}. Stop them first, or add "
+        "--force to discard their work.",
+        file=sys.stderr,
+    )
+    return EXIT_ERROR
 
 
 def _reclaim(
@@ -118,11 +147,17 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
                 else recovery.stuck(session, who=who, stale_seconds=stale_seconds)
             )
             found = recovery.find_stuck(session, where=where)
+            owners = sorted({job.owner for job in found if job.owner}) if args.all else []
+            alive = instances.live(session, ids=owners, stale_seconds=stale_seconds)
         rows = [_row(job) for job in found]
         if not found or args.dry_run:
             _report(args, rows, [])
+            if alive:
+                print(f"Live instances own some of them: {_alive_words(alive)}", file=sys.stderr)
             return EXIT_FOUND if found else EXIT_OK
-        if args.all and not args.yes and not _confirm(len(found)):
+        if alive and not args.force:
+            return _refuse_live(alive)
+        if args.all and not args.yes and not _confirm(len(found), alive):
             return EXIT_ERROR
         done = _reclaim(sessions, settings, args, [job.id for job in found], who)
         _report(args, rows, done)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import socket
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -67,6 +68,18 @@ def prune(session: Session, *, older_than: datetime) -> None:
     )
 
 
+def live(session: Session, *, ids: Sequence[str], stale_seconds: float) -> list[Instance]:
+    """Which of these instances look alive: not stopped, heartbeat fresher than the
+    threshold (the judgement a peer would make; a frozen one still looks alive)."""
+    cutoff = clock.utcnow() - timedelta(seconds=stale_seconds)
+    query = sa.select(Instance).where(
+        Instance.id.in_(list(ids)),
+        Instance.stopped_at.is_(None),
+        Instance.heartbeat_at >= cutoff,
+    )
+    return list(session.scalars(query.order_by(Instance.id)))
+
+
 def dead_owners(session: Session, *, who: Me) -> list[str]:
     """Owners of in_progress jobs known to be dead (DESIGN.md's orphan rules).
 
@@ -96,6 +109,15 @@ def _is_dead(row: Instance, who: Me) -> bool:
 
 def process_start(pid: int) -> datetime | None:
     """When process `pid` started, or None if there is no such process."""
+    ticks = process_start_ticks(pid)
+    if ticks is None:
+        return None
+    return _boot_time() + timedelta(seconds=ticks / os.sysconf("SC_CLK_TCK"))
+
+
+def process_start_ticks(pid: int) -> int | None:
+    """Process `pid`'s start in clock ticks since boot (exact, unlike a wall-clock time
+    derived from it), or None if there is no such live process."""
     try:
         with open(f"/proc/{pid}/stat") as stat:
             fields = stat.read().rsplit(")", 1)[1].split()
@@ -103,8 +125,7 @@ def process_start(pid: int) -> datetime | None:
         return None
     if fields[0] == "Z":  # a zombie is dead, its parent just has not reaped it
         return None
-    ticks = int(fields[19])  # field 22 of stat(5): start time in clock ticks since boot
-    return _boot_time() + timedelta(seconds=ticks / os.sysconf("SC_CLK_TCK"))
+    return int(fields[19])  # field 22 of stat(5): start time in clock ticks since boot
 
 
 def _boot_time() -> datetime:

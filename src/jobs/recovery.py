@@ -70,7 +70,9 @@ def reclaim_dead_owners(
     dead = instances.dead_owners(session, who=who)
     if not dead:
         return []
-    why = store.Reclaim(reason, RESTART_MESSAGE, "server restarted", policy.backoff_base, who.id)
+    why = store.Reclaim(
+        reason, RESTART_MESSAGE, "server restarted", policy.backoff_base, who.id, "owner_dead"
+    )
     return store.reclaim(session, where=_both(owned_by(dead), where), why=why)
 
 
@@ -102,6 +104,7 @@ def reclaim_stale(
         "worker stopped responding",
         policy.backoff_base,
         instance_id,
+        "stale_heartbeat",
     )
     return store.reclaim(session, where=condition, why=why)
 
@@ -130,5 +133,6 @@ def reclaim_all(
         "cleaned up by hand",
         policy.backoff_base,
         instance_id,
+        "manual_cleanup",
     )
     return store.reclaim(session, where=where, why=why)

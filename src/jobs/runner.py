@@ -25,6 +25,7 @@ from typing import Any, Literal, TypeVar
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from db import failures
 from db.database import Sessions
 from jobs import metrics, store
 from jobs.batch import GroupCommit
@@ -92,6 +93,7 @@ class Runner:
         self._claimer: asyncio.Task[None] | None = None
         self.claiming = True  # off while heartbeats fail
         self._stopping = False  # set once, by shutdown
+        self._claim_failure: str | None = None  # the last failed claim's words, until one works
         # Work may be due while `_asked` is ahead of `_answered`: each wake counts up,
         # and a claim that came back short answers every wake counted before it ran.
         self._asked, self._answered = 1, 0
@@ -147,7 +149,7 @@ class Runner:
                     raise
                 logger.warning(
                     "database write failed (%s); retrying in %.1f s",
-                    type(error.orig).__name__,
+                    failures.describe(error),
                     delay,
                 )
                 await asyncio.sleep(delay)
@@ -161,9 +163,10 @@ class Runner:
             if self._claim_limit(set()):
                 try:
                     await self._batch.kick()
-                except Exception:
-                    logger.exception("claiming jobs failed; trying again in %s s", POLL_SECONDS)
+                except Exception as error:
+                    self._claim_failed(error)
                 else:
+                    self._claim_failure = None
                     continue
             try:
                 # asyncio.timeout, not wait_for: 3.11's wait_for can swallow a
@@ -172,6 +175,13 @@ class Runner:
                     await self._wake.wait()
             except TimeoutError:
                 self._asked += 1  # due retries and peers' submissions show up here
+
+    def _claim_failed(self, error: Exception) -> None:
+        """Say so once per kind of failure, not once a second through an outage."""
+        words = failures.describe(error)
+        if words != self._claim_failure:
+            failures.log(logger, error, f"claiming jobs failed; trying every {POLL_SECONDS:g} s")
+        self._claim_failure = words
 
     def _claim_limit(self, ending: set[str]) -> int:
         """How many jobs to claim once the attempts in `ending` have ended: the free slots,
@@ -224,13 +234,13 @@ class Runner:
                 job.id,
                 extra={"job_id": job.id, "attempt": lease.attempt},
             )
-        except sa.exc.SQLAlchemyError:
+        except sa.exc.SQLAlchemyError as error:
             outcome = "database_error"
-            logger.exception(
-                "job %s: cannot write to the database; stopped, and its heartbeat "
-                "lapses so the monitor hands it back",
-                job.id,
-                extra={"job_id": job.id, "attempt": lease.attempt},
+            failures.log(
+                logger,
+                error,
+                f"job {job.id} attempt {lease.attempt}: cannot write to the database; stopped, "
+                "and its heartbeat lapses so the monitor hands it back",
             )
         finally:
             metrics.ATTEMPT_SECONDS.labels(outcome).observe(time.monotonic() - started)

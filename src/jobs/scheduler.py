@@ -15,8 +15,9 @@ from datetime import datetime, timedelta
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
+from db import failures
 from db.database import Sessions
-from jobs import clock, instances, metrics, recovery, store
+from jobs import clock, instances, metrics, queries, recovery, store
 from jobs.runner import Runner
 
 logger = logging.getLogger(__name__)
@@ -52,7 +53,10 @@ class Ticks:
         self._config = config
         self._scheduler = AsyncIOScheduler(timezone="UTC")
         self.monitor_last_run_at: datetime | None = None
+        #: why the last write probe failed, in words ("disk full"); None once one commits
+        self.storage_error: str | None = None
         self._last_heartbeat_ok = time.monotonic()
+        self._stopped = False
 
     @property
     def running(self) -> bool:
@@ -68,8 +72,9 @@ class Ticks:
 
     def _add(self, tick: Callable[[], Awaitable[None]], name: str, seconds: float) -> None:
         self._scheduler.add_job(
-            tick,
+            self._run,
             "interval",
+            args=[tick],
             seconds=seconds,
             id=name,
             name=name,
@@ -79,8 +84,18 @@ class Ticks:
             misfire_grace_time=None,
         )
 
+    async def _run(self, tick: Callable[[], Awaitable[None]]) -> None:
+        """Run one tick. A tick still in flight when the server's loop closes is cancelled
+        then; after `stop` that is no failure (APScheduler would log a traceback)."""
+        try:
+            await tick()
+        except asyncio.CancelledError:
+            if not self._stopped:
+                raise
+
     async def stop(self) -> None:
         """Stop the scheduler; its shutdown is deferred to the loop, hence the sleep."""
+        self._stopped = True
         if self._scheduler.running:
             self._scheduler.shutdown(wait=False)
             await asyncio.sleep(0)
@@ -98,36 +113,72 @@ class Ticks:
         leases = self._runner.leases()
         try:
             kept = await asyncio.to_thread(self._tx_heartbeat, leases)
-        except Exception:
+        except Exception as error:
             metrics.HEARTBEAT_FAILURES.inc()
-            logger.exception("heartbeat failed; not claiming until one succeeds")
+            if self._runner.claiming:  # one line when the failures start, not one per tick
+                failures.log(logger, error, "heartbeat failed; not claiming until one succeeds")
             self._runner.claiming = False
             silent = time.monotonic() - self._last_heartbeat_ok
-            if silent > self._config.policy.stale_seconds:
+            if silent > self._config.policy.stale_seconds and self._runner.leases():
                 logger.error("no heartbeat for %.0f s: dropping running jobs", silent)
                 self._runner.drop_all()
             return
         self._last_heartbeat_ok = time.monotonic()
+        if not self._runner.claiming:
+            logger.warning("heartbeat written again; claiming jobs")
         self._runner.claiming = True
         self._runner.reconcile(kept, leases)
 
     def _tx_monitor(self) -> int:
+        failures.check_room(self._sessions.engine)
         with self._sessions.write() as session:
+            # The write probe: a real row changes, so the commit writes to the disk and a
+            # full or read-only one says so here, once per tick, never per health poll. A
+            # SQLite WAL reuses its frames, so a small write can still fit on a full disk:
+            # check_room, above, catches that.
+            instances.touch(session, instance_id=self._who.id)
             jobs = recovery.sweep(session, who=self._who, policy=self._config.policy)
-        metrics.RECLAIMS.labels("owner_dead").inc(len(jobs))
         return len(jobs)
 
     async def monitor(self) -> None:
-        """Hand back jobs whose owner is dead or silent; record that the monitor ran."""
+        """Probe that the database takes writes, hand back jobs whose owner is dead or
+        silent, refresh the job gauges; record that the monitor ran."""
         try:
             reclaimed = await asyncio.to_thread(self._tx_monitor)
-        except Exception:
-            logger.exception("monitor tick failed")
+        except Exception as error:
+            self._monitor_failed(error)
             return
+        if self.storage_error is not None:
+            logger.warning("the database takes writes again (was: %s)", self.storage_error)
+        self.storage_error = None
+        metrics.DATABASE_WRITABLE.set(1)
         self.monitor_last_run_at = clock.utcnow()
+        metrics.MONITOR_LAST_RUN.set(self.monitor_last_run_at.timestamp())
         if reclaimed:
             logger.warning("monitor handed back %d lost job(s)", reclaimed)
             self._runner.wake()
+        try:
+            await asyncio.to_thread(self._refresh_gauges)
+        except Exception as error:
+            failures.log(logger, error, "could not count jobs for /metrics")
+
+    def _monitor_failed(self, error: Exception) -> None:
+        words = failures.describe(error)
+        metrics.DATABASE_WRITABLE.set(0)
+        if words != self.storage_error:  # one line when it starts or changes, not per tick
+            failures.log(logger, error, "monitor tick failed")
+        self.storage_error = words
+
+    def _refresh_gauges(self) -> None:
+        """Jobs per status for /metrics, once per tick in the monitor's thread: a scrape
+        then reads memory, never the table."""
+        now = clock.utcnow()
+        with self._sessions.read() as session:
+            counts = queries.status_counts(session)
+            oldest = queries.oldest_heartbeat(session)
+        for status, count in counts.items():
+            metrics.JOBS.labels(status).set(count)
+        metrics.OLDEST_HEARTBEAT_AGE.set((now - oldest).total_seconds() if oldest else 0)
 
     def _tx_retention(self) -> int:
         cutoff = clock.utcnow() - timedelta(days=self._config.retention_days)
@@ -140,8 +191,8 @@ class Ticks:
         """Delete terminal jobs older than JOB_RETENTION_DAYS."""
         try:
             pruned = await asyncio.to_thread(self._tx_retention)
-        except Exception:
-            logger.exception("retention tick failed")
+        except Exception as error:
+            failures.log(logger, error, "retention tick failed")
             return
         if pruned:
             logger.info("pruned %d old job(s)", pruned)

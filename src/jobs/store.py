@@ -17,7 +17,6 @@ order they happened.
 from __future__ import annotations
 
 import functools
-import logging
 import os
 import random
 import time
@@ -32,13 +31,11 @@ import sqlalchemy as sa
 from sqlalchemy import event
 from sqlalchemy.orm import Session
 
-from jobs import clock
+from jobs import clock, report
 from jobs.batch import Many
 from jobs.errors import InvalidTransition, JobNotFound, LeaseLost
 from jobs.models import Job, JobEvent, status_is
 from jobs.status import JobStatus, Reason
-
-logger = logging.getLogger(__name__)
 
 PENDING, IN_PROGRESS = JobStatus.PENDING.value, JobStatus.IN_PROGRESS.value
 COMPLETED, FAILED, CANCELLED = (
@@ -137,18 +134,13 @@ def _insert_queued(session: Session, tables: Sequence[sa.Table] = (JOBS, EVENTS)
             queued[table] = []
 
 
-def _record(session: Session, events: list[dict[str, Any]]) -> None:
-    """Queue event rows for this transaction."""
-    _queue(session, EVENTS, events)
-    for row in events:
-        logger.info(
-            "job %s %s -> %s (%s)",
-            row["job_id"],
-            row["from_status"],
-            row["to_status"],
-            row["reason"],
-            extra={"job_id": row["job_id"], "attempt": row["attempt"]},
-        )
+def _record(
+    session: Session, events: list[tuple[JobRow, dict[str, Any]]], *, reclaim: str | None = None
+) -> None:
+    """Queue event rows for this transaction; each is logged and counted once it commits."""
+    _queue(session, EVENTS, [row for _, row in events])
+    for job, row in events:
+        report.note(session, row, job, reclaim=reclaim)
 
 
 event.listen(Session, "before_commit", _insert_queued)
@@ -207,6 +199,7 @@ def create(
     max_attempts: int,
     total_steps: int | None = None,
     idempotency_key: str | None = None,
+    idempotency_scope: str | None = None,
     request_hash: str | None = None,
 ) -> SimpleNamespace:
     """Insert a new pending job and its creation event; returns a view of the row.
@@ -228,6 +221,7 @@ def create(
         cancel_requested=False,
         recoveries=0,
         idempotency_key=idempotency_key,
+        idempotency_scope=idempotency_scope,
         request_hash=request_hash,
         created_at=now,
         updated_at=now,
@@ -237,10 +231,8 @@ def create(
     else:
         session.connection().execute(_INSERT[JOBS], [values])
     job = SimpleNamespace(**values)  # an ORM instance would cost more than the insert
-    _record(
-        session,
-        [_event(job, from_status=None, reason=Reason.CREATED, message="job created", now=now)],
-    )
+    created = _event(job, from_status=None, reason=Reason.CREATED, message="job created", now=now)
+    _record(session, [(job, created)])
     return job
 
 
@@ -291,13 +283,16 @@ def claim(session: Session, *, owner: str, limit: int) -> list[sa.Row[Any]]:
     _record(
         session,
         [
-            _event(
+            (
                 job,
-                from_status=PENDING,
-                reason=Reason.CLAIMED,
-                instance_id=owner,
-                now=now,
-                message=f"attempt {job.attempts} of {job.max_attempts} started",
+                _event(
+                    job,
+                    from_status=PENDING,
+                    reason=Reason.CLAIMED,
+                    instance_id=owner,
+                    now=now,
+                    message=f"attempt {job.attempts} of {job.max_attempts} started",
+                ),
             )
             for job in jobs
         ],
@@ -341,7 +336,7 @@ def checkpoint(
 def checkpoint_many(session: Session, calls: list[dict[str, Any]]) -> list[LeaseLost | None]:
     """Several jobs' `checkpoint` calls in one statement: None where saved, else LeaseLost."""
     now = clock.utcnow()
-    return _fenced_many(
+    outcomes = _fenced_many(
         session,
         [
             (
@@ -360,6 +355,7 @@ def checkpoint_many(session: Session, calls: list[dict[str, Any]]) -> list[Lease
             for call in calls
         ],
     )
+    return [outcome if isinstance(outcome, LeaseLost) else None for outcome in outcomes]
 
 
 def complete(
@@ -371,8 +367,8 @@ def complete(
     steps: list[Any] | None = None,
     message: str | None = None,
 ) -> JobRow:
-    """Finish the job with its result (and the last step's output, saved in the same
-    write); a lost lease discards them."""
+    """Finish the job with its result (and the progress of its last step, in the same
+    write; the step outputs are dropped); a lost lease discards them."""
     call = {"lease": lease, "result": result, "usage": usage, "steps": steps, "message": message}
     return _raise_lost(complete_many(session, [call]))
 
@@ -380,7 +376,10 @@ def complete(
 def complete_many(
     session: Session, calls: list[dict[str, Any]]
 ) -> list[SimpleNamespace | LeaseLost]:
-    """Several jobs' `complete` calls in one statement: the ended job, or LeaseLost."""
+    """Several jobs' `complete` calls in one statement: the ended job, or LeaseLost.
+
+    The step outputs are dropped in the same fenced write: the result holds them all,
+    and a completed job never resumes (they would double its storage)."""
     now = clock.utcnow()
     writes = []
     for call in calls:
@@ -389,10 +388,10 @@ def complete_many(
             "result": call["result"],
             "usage": call["usage"],
             "error": None,
+            "steps": [],
         }
         if call.get("steps") is not None:
             values.update(
-                steps=call["steps"],
                 steps_done=len(call["steps"]),
                 progress_message=call.get("message"),
                 progress_at=now,
@@ -418,23 +417,34 @@ def _end_attempts(
     now: datetime,
 ) -> list[SimpleNamespace | LeaseLost]:
     """Fenced writes that end attempts in the status each names, with their events: the
-    ended job (id, status, attempts), or LeaseLost."""
+    ended job (id, status, attempts, max_attempts, created_at), or LeaseLost."""
     ended = {"owner": None, "finished_at": now, "heartbeat_at": None, "updated_at": now}
     writes = [(lease, {**values, **ended}) for lease, values in writes]
     outcomes: list[SimpleNamespace | LeaseLost] = [
-        lost or SimpleNamespace(id=lease.job_id, status=values["status"], attempts=lease.attempt)
-        for (lease, values), lost in zip(writes, _fenced_many(session, writes), strict=True)
+        held
+        if isinstance(held, LeaseLost)
+        else SimpleNamespace(
+            id=lease.job_id,
+            status=values["status"],
+            attempts=lease.attempt,
+            max_attempts=held.max_attempts,
+            created_at=held.created_at,
+        )
+        for (lease, values), held in zip(writes, _fenced_many(session, writes), strict=True)
     ]
     _record(
         session,
         [
-            _event(
+            (
                 job,
-                from_status=IN_PROGRESS,
-                reason=reason,
-                message=message,
-                instance_id=lease.owner,
-                now=now,
+                _event(
+                    job,
+                    from_status=IN_PROGRESS,
+                    reason=reason,
+                    message=message,
+                    instance_id=lease.owner,
+                    now=now,
+                ),
             )
             for (lease, _), job in zip(writes, outcomes, strict=True)
             if not isinstance(job, LeaseLost)
@@ -457,16 +467,20 @@ def _raise_lost(outcomes: list[Any]) -> Any:
     return outcomes[0]
 
 
-def _held(session: Session, leases: Sequence[Lease]) -> set[str]:
-    """Ids of the leases still held; on PostgreSQL their rows stay locked until commit,
-    so the fenced writes that follow cannot miss them."""
+def _held(session: Session, leases: Sequence[Lease]) -> dict[str, sa.Row[Any]]:
+    """The rows of the leases still held, by id; on PostgreSQL they stay locked until
+    commit, so the fenced writes that follow cannot miss them."""
     rows = session.connection().execute(_HELD, {"ids": [lease.job_id for lease in leases]})
-    found = {(row.id, row.owner, row.attempts) for row in rows}
-    return {lease.job_id for lease in leases if (lease.job_id, lease.owner, lease.attempt) in found}
+    found = {(row.id, row.owner, row.attempts): row for row in rows}
+    return {
+        lease.job_id: found[key]
+        for lease in leases
+        if (key := (lease.job_id, lease.owner, lease.attempt)) in found
+    }
 
 
 _HELD = (
-    sa.select(JOBS.c.id, JOBS.c.owner, JOBS.c.attempts)
+    sa.select(JOBS.c.id, JOBS.c.owner, JOBS.c.attempts, JOBS.c.max_attempts, JOBS.c.created_at)
     .where(JOBS.c.id.in_(sa.bindparam("ids", expanding=True)), JOBS.c.status == IN_PROGRESS)
     .with_for_update()
 )
@@ -474,10 +488,11 @@ _HELD = (
 
 def _fenced_many(
     session: Session, writes: list[tuple[Lease, dict[str, Any]]]
-) -> list[LeaseLost | None]:
+) -> list[LeaseLost | sa.Row[Any]]:
     """Plain values written to several jobs, each under its lease, one statement per set
     of columns: one lookup of which leases hold, then one executemany of the UPDATE
-    (still fenced) instead of one statement per job. None where written, else LeaseLost."""
+    (still fenced) instead of one statement per job. The held row (id, owner, attempts,
+    max_attempts, created_at, as before the write) where written, else LeaseLost."""
     held = _held(session, [lease for lease, _ in writes])
     by_columns: dict[tuple[str, ...], list[dict[str, Any]]] = {}
     for lease, values in writes:
@@ -492,7 +507,7 @@ def _fenced_many(
         if written != len(rows):  # the rows were checked and are ours: this is a bug
             raise RuntimeError(f"fenced write changed {written} of {len(rows)} held jobs")
     return [
-        None
+        held[lease.job_id]
         if lease.job_id in held
         else LeaseLost(f"job {lease.job_id}: lease of attempt {lease.attempt} lost")
         for lease, _ in writes
@@ -547,7 +562,7 @@ def _ended_attempt(
         instance_id=lease.owner,
         now=now,
     )
-    _record(session, [event])
+    _record(session, [(jobs[0], event)])
     return jobs[0]
 
 
@@ -572,13 +587,16 @@ def hand_back(session: Session, *, owner: str, leases: Sequence[Lease]) -> list[
     _record(
         session,
         [
-            _event(
+            (
                 job,
-                from_status=IN_PROGRESS,
-                reason=Reason.SHUTDOWN,
-                instance_id=owner,
-                now=now,
-                message="handed back by a graceful shutdown; the attempt does not count",
+                _event(
+                    job,
+                    from_status=IN_PROGRESS,
+                    reason=Reason.SHUTDOWN,
+                    instance_id=owner,
+                    now=now,
+                    message="handed back by a graceful shutdown; the attempt does not count",
+                ),
             )
             for job in jobs
         ],
@@ -602,12 +620,15 @@ def request_cancel(session: Session, *, job_id: str) -> JobRow:
         _record(
             session,
             [
-                _event(
+                (
                     jobs[0],
-                    from_status=PENDING,
-                    reason=Reason.CANCELLED,
-                    message="cancelled on request",
-                    now=now,
+                    _event(
+                        jobs[0],
+                        from_status=PENDING,
+                        reason=Reason.CANCELLED,
+                        message="cancelled on request",
+                        now=now,
+                    ),
                 )
             ],
         )
@@ -640,12 +661,15 @@ def retry(session: Session, *, job_id: str, extra_attempts: int) -> JobRow:
             _record(
                 session,
                 [
-                    _event(
+                    (
                         jobs[0],
-                        from_status=from_status,
-                        reason=Reason.MANUAL_RETRY,
-                        now=now,
-                        message=f"retried by hand; up to {extra_attempts} more attempts",
+                        _event(
+                            jobs[0],
+                            from_status=from_status,
+                            reason=Reason.MANUAL_RETRY,
+                            now=now,
+                            message=f"retried by hand; up to {extra_attempts} more attempts",
+                        ),
                     )
                 ],
             )
@@ -669,6 +693,7 @@ class Reclaim:
     cause: str  # words for the recovery note: "server restarted"
     backoff_base: float
     instance_id: str | None = None
+    kind: str = "owner_dead"  # progen_reclaims_total's reason: owner_dead, stale_heartbeat, ...
 
 
 def reclaim(session: Session, *, where: sa.ColumnElement[bool], why: Reclaim) -> list[Job]:
@@ -700,16 +725,20 @@ def reclaim(session: Session, *, where: sa.ColumnElement[bool], why: Reclaim) ->
     _record(
         session,
         [
-            _event(
+            (
                 job,
-                from_status=IN_PROGRESS,
-                reason=why.reason,
-                message=why.error,
-                instance_id=why.instance_id,
-                now=now,
+                _event(
+                    job,
+                    from_status=IN_PROGRESS,
+                    reason=why.reason,
+                    message=why.error,
+                    instance_id=why.instance_id,
+                    now=now,
+                ),
             )
             for job in jobs
         ],
+        reclaim=why.kind,
     )
     return jobs
 

@@ -1,12 +1,19 @@
-"""The exercises the template generator may choose from, and how notes rule some out.
+"""The exercises the template generator may choose from, and what each one is.
 
 Within a pattern, exercises are listed from most to least loadable, so the
-first available one is what a coach would reach for first.
+first available one is what a coach would reach for first (and what stays as
+the main lift); the others are the variations accessories rotate through.
+
+Tags say what an exercise stresses or needs, so notes (`programs.notes`) and
+experience can rule it out: `technical` (a skill a beginner should learn
+later), `jumping`, `high_impact`, `noisy` (lands or stamps: not in a flat
+with neighbours below), `running`, `overhead`, `spinal_loading`,
+`spinal_flexion`, `deep_knee_flexion`, `wrist_loading`, `elbow_stress`, and
+`light` (too light to be a day's main lift when something heavier is there).
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable, Set
 from dataclasses import dataclass
 from typing import Literal
@@ -21,12 +28,28 @@ Pattern = Literal[
     "vertical_pull",
     "core",
     "carry",
-    "arms",
+    "triceps",
+    "biceps",
+    "rear_delts",
+    "shoulders",
     "legs_accessory",
-    "conditioning",
-    "aerobic",
+    "intervals",
+    "steady",
     "mobility",
 ]
+# What an exercise is, for its dose and its effort instruction.
+Kind = Literal["lift", "hold", "intervals", "steady", "mobility"]
+
+# Lateral raises count with pushing: the safe side of the pull-at-least-as-much-as-push rule.
+PUSH_PATTERNS: frozenset[str] = frozenset(
+    {"horizontal_push", "vertical_push", "triceps", "shoulders"}
+)
+PULL_PATTERNS: frozenset[str] = frozenset(
+    {"horizontal_pull", "vertical_pull", "biceps", "rear_delts"}
+)
+LOWER_PATTERNS: frozenset[str] = frozenset({"squat", "hinge", "lunge", "legs_accessory"})
+CARDIO_PATTERNS: frozenset[str] = frozenset({"intervals", "steady"})
+BEGINNER_AVOID: frozenset[str] = frozenset({"technical", "jumping", "high_impact"})
 
 BW = frozenset({"bodyweight"})
 BB = frozenset({"barbell"})
@@ -48,6 +71,13 @@ class CatalogueExercise:
     cue: str
     timed: bool = False
 
+    @property
+    def kind(self) -> Kind:
+        """Lift, hold, intervals, steady cardio or mobility: sets its dose and effort words."""
+        if self.pattern in ("intervals", "steady", "mobility"):
+            return self.pattern
+        return "hold" if self.timed else "lift"
+
 
 def _ex(
     name: str, pattern: Pattern, equipment: frozenset[str], tags: str, cue: str, timed: bool = False
@@ -61,7 +91,8 @@ CATALOGUE: tuple[CatalogueExercise, ...] = (
     # squat
     _ex("Barbell back squat", "squat", BB, "spinal_loading deep_knee_flexion",
         "Brace hard, sit between your hips, knees track over toes."),
-    _ex("Barbell front squat", "squat", BB, "spinal_loading deep_knee_flexion wrist_loading",
+    _ex("Barbell front squat", "squat", BB,
+        "spinal_loading deep_knee_flexion wrist_loading technical",
         "Elbows high, stay tall, drive straight up."),
     _ex("Leg press", "squat", MC, "",
         "Feet shoulder-width; lower only as far as your back stays flat."),
@@ -71,7 +102,7 @@ CATALOGUE: tuple[CatalogueExercise, ...] = (
         "Bell by the horns, chest up, pause at the bottom."),
     _ex("Bodyweight squat", "squat", BW, "deep_knee_flexion",
         "Arms forward, heels down, control the descent."),
-    _ex("Box squat to a chair", "squat", BW, "",
+    _ex("Box squat to a chair", "squat", BW, "light ",
         "Touch the seat lightly and stand; a knee-friendly range."),
     _ex("Wall sit", "squat", BW, "", "Back flat on the wall, thighs as level as is comfortable.",
         timed=True),
@@ -85,20 +116,26 @@ CATALOGUE: tuple[CatalogueExercise, ...] = (
     _ex("Dumbbell Romanian deadlift", "hinge", DB, "",
         "Bells slide down the thighs; stop when the back wants to round."),
     _ex("Kettlebell deadlift", "hinge", KB, "", "Bell between the feet, hips back, stand tall."),
-    _ex("Single-leg dumbbell Romanian deadlift", "hinge", DB, "",
+    _ex("Single-leg dumbbell Romanian deadlift", "hinge", DB, "light technical",
         "Hips square, reach the free leg back as a counterweight."),
+    _ex("Machine back extension", "hinge", MC, "light ",
+        "Hinge at the hips over the pad, stop at a straight line."),
     _ex("Glute bridge", "hinge", BW, "", "Heels close, push through them, hold the top a beat."),
+    _ex("Single-leg glute bridge", "hinge", BW, "",
+        "One foot planted, hips level, squeeze at the top."),
     # lunge
-    _ex("Bulgarian split squat", "lunge", DB, "deep_knee_flexion",
+    _ex("Dumbbell step-up", "lunge", DB, "", "Whole foot on the box, no push from the back leg."),
+    _ex("Bulgarian split squat", "lunge", DB, "deep_knee_flexion technical",
         "Rear foot on a bench, most weight on the front leg."),
     _ex("Dumbbell walking lunge", "lunge", DB, "deep_knee_flexion",
         "Long steps, back knee kisses the floor, torso tall."),
-    _ex("Dumbbell step-up", "lunge", DB, "", "Whole foot on the box, no push from the back leg."),
     _ex("Kettlebell reverse lunge", "lunge", KB, "deep_knee_flexion",
         "Step back softly, front shin near vertical."),
+    _ex("Step-up", "lunge", BW, "", "Use a stair or sturdy box; stand fully at the top."),
     _ex("Reverse lunge", "lunge", BW, "deep_knee_flexion",
         "Step back, drop straight down, drive through the front heel."),
-    _ex("Step-up", "lunge", BW, "", "Use a stair or sturdy box; stand fully at the top."),
+    _ex("Split squat", "lunge", BW, "deep_knee_flexion",
+        "Feet staggered and fixed, lower the back knee straight down."),
     # horizontal push
     _ex("Barbell bench press", "horizontal_push", BB, "",
         "Shoulder blades pinned, bar to lower chest, feet planted."),
@@ -112,10 +149,12 @@ CATALOGUE: tuple[CatalogueExercise, ...] = (
         "Upper arm touches the floor, pause, press."),
     _ex("Band chest press", "horizontal_push", BD, "",
         "Band anchored behind you, press forward without shrugging."),
-    _ex("Push-up", "horizontal_push", BW, "wrist_loading",
+    _ex("Push-up", "horizontal_push", BW, "wrist_loading technical",
         "Body in one line, chest to the floor, elbows back."),
     _ex("Incline push-up", "horizontal_push", BW, "wrist_loading",
         "Hands on a bench or counter; lower the surface as you get stronger."),
+    _ex("Fist push-up against a counter", "horizontal_push", BW, "",
+        "On your fists with straight wrists, body in one line, chest to the edge."),
     # vertical push
     _ex("Barbell overhead press", "vertical_push", BB, "overhead spinal_loading",
         "Squeeze glutes, bar path close to the face, head through at the top."),
@@ -129,10 +168,10 @@ CATALOGUE: tuple[CatalogueExercise, ...] = (
         "Press up and forward on an angle; kinder to the shoulder than overhead."),
     _ex("Band overhead press", "vertical_push", BD, "overhead",
         "Stand on the band, ribs down, press to lockout."),
-    _ex("Pike push-up", "vertical_push", BW, "overhead wrist_loading",
+    _ex("Pike push-up", "vertical_push", BW, "overhead wrist_loading technical",
         "Hips high, head travels forward of the hands."),
     # horizontal pull
-    _ex("Barbell bent-over row", "horizontal_pull", BB, "spinal_loading",
+    _ex("Barbell bent-over row", "horizontal_pull", BB, "spinal_loading technical",
         "Hinge to 45 degrees, pull the bar to the belly button."),
     _ex("One-arm dumbbell row", "horizontal_pull", DB, "",
         "Hand and knee on a bench, pull the elbow to the hip."),
@@ -144,78 +183,95 @@ CATALOGUE: tuple[CatalogueExercise, ...] = (
     _ex("Band row", "horizontal_pull", BD, "", "Anchor at chest height, elbows close, pause."),
     _ex("Inverted row", "horizontal_pull", BW, "",
         "Under a sturdy table or low bar, body straight, chest to the edge."),
-    _ex("Prone T and W raise", "horizontal_pull", BW, "",
-        "Face down, thumbs up, lift the arms with the upper back."),
+    _ex("Towel door row", "horizontal_pull", BW, "",
+        "Towel round both handles of a closed door, lean back, row your chest in."),
     # vertical pull
-    _ex("Pull-up", "vertical_pull", PU, "", "Start from a dead hang, chest to the bar."),
+    _ex("Pull-up", "vertical_pull", PU, "technical", "Start from a dead hang, chest to the bar."),
     _ex("Lat pulldown", "vertical_pull", MC, "",
         "Pull the bar to the upper chest, lean back only slightly."),
-    _ex("Chin-up", "vertical_pull", PU, "elbow_stress",
+    _ex("Chin-up", "vertical_pull", PU, "elbow_stress technical",
         "Palms toward you, elbows drive down to the ribs."),
     _ex("Band-assisted pull-up", "vertical_pull", PU | BD, "",
         "Band looped on the bar under a knee or foot; use a lighter band over time."),
+    _ex("Pull-up negative", "vertical_pull", PU, "",
+        "Step up to the top, lower yourself over 3-5 seconds."),
     _ex("Band lat pulldown", "vertical_pull", BD, "",
         "Band anchored high, pull elbows down to the ribs."),
     # core
+    _ex("Pallof anti-rotation hold", "core", BD, "",
+        "Band at chest height, arms straight out, resist the pull to the side.", timed=True),
+    _ex("Hanging knee raise", "core", PU, "spinal_flexion technical",
+        "No swinging; curl the pelvis up, not just the knees."),
+    _ex("Dead bug", "core", BW, "", "Low back pressed into the floor, move slowly."),
     _ex("Plank", "core", BW, "", "Forearms down, squeeze glutes, ribs down.", timed=True),
     _ex("Side plank", "core", BW, "", "Elbow under shoulder, hips high, both sides.", timed=True),
-    _ex("Dead bug", "core", BW, "", "Low back pressed into the floor, move slowly."),
     _ex("Bird dog", "core", BW, "wrist_loading", "Reach long, keep the hips level."),
-    _ex("Pallof press", "core", BD, "", "Resist the rotation, press straight out and hold."),
-    _ex("Hanging knee raise", "core", PU, "spinal_flexion",
-        "No swinging; curl the pelvis up, not just the knees."),
     # carry
     _ex("Farmer's carry", "carry", DB, "", "Heavy bells, tall posture, short quick steps.",
         timed=True),
     _ex("Kettlebell farmer's carry", "carry", KB, "", "Grip hard, shoulders down and back.",
         timed=True),
-    _ex("Dumbbell overhead carry", "carry", DB, "overhead",
-        "Arm locked by the ear, ribs down, walk slowly.", timed=True),
+    _ex("Dumbbell suitcase carry", "carry", DB, "", "One bell, stay level, do not lean.",
+        timed=True),
     # arms and shoulders
-    _ex("Dumbbell curl", "arms", DB, "", "Turn the palms up as you curl, lower slowly."),
-    _ex("Cable triceps pushdown", "arms", MC, "", "Elbows by the ribs, lock out fully."),
-    _ex("Overhead dumbbell triceps extension", "arms", DB, "overhead elbow_stress",
+    _ex("Cable triceps pushdown", "triceps", MC, "", "Elbows by the ribs, lock out fully."),
+    _ex("Overhead dumbbell triceps extension", "triceps", DB, "overhead elbow_stress",
         "Elbows point up, lower behind the head."),
-    _ex("Dumbbell lateral raise", "arms", DB, "", "Lead with the elbows, stop at shoulder height."),
-    _ex("Cable face pull", "arms", MC, "", "Rope to the forehead, thumbs back."),
-    _ex("Band face pull", "arms", BD, "", "Band at face height, pull apart as you pull back."),
-    _ex("Band curl", "arms", BD, "", "Stand on the band, squeeze at the top."),
-    _ex("Diamond push-up", "arms", BW, "wrist_loading elbow_stress",
+    _ex("Band triceps pushdown", "triceps", BD, "", "Band anchored high, elbows pinned."),
+    _ex("Diamond push-up", "triceps", BW, "wrist_loading elbow_stress technical",
         "Hands together under the chest, elbows back."),
+    _ex("Dumbbell curl", "biceps", DB, "", "Turn the palms up as you curl, lower slowly."),
+    _ex("Cable curl", "biceps", MC, "", "Elbows still, squeeze at the top."),
+    _ex("Band curl", "biceps", BD, "", "Stand on the band, squeeze at the top."),
+    _ex("Cable face pull", "rear_delts", MC, "", "Rope to the forehead, thumbs back."),
+    _ex("Band face pull", "rear_delts", BD, "",
+        "Band at face height, pull apart as you pull back."),
+    _ex("Dumbbell rear-delt fly", "rear_delts", DB, "", "Hinge forward, sweep the arms wide."),
+    _ex("Prone T and W raise", "rear_delts", BW, "",
+        "Face down, thumbs up, lift the arms with the upper back."),
+    _ex("Dumbbell lateral raise", "shoulders", DB, "",
+        "Lead with the elbows, stop at shoulder height."),
     # legs accessory
     _ex("Leg curl machine", "legs_accessory", MC, "", "Hips down, curl all the way."),
     _ex("Leg extension machine", "legs_accessory", MC, "", "Pause at the top, slow down."),
     _ex("Dumbbell calf raise", "legs_accessory", DB, "", "Full stretch, pause at the top."),
     _ex("Single-leg calf raise", "legs_accessory", BW, "", "On a step, full range, slow."),
-    # conditioning intervals
-    _ex("Rowing machine intervals", "conditioning", MC, "",
+    # intervals
+    _ex("Rowing machine intervals", "intervals", MC, "",
         "Legs, then body, then arms; hard but smooth.", timed=True),
-    _ex("Air bike intervals", "conditioning", MC, "", "Push and pull; go hard.", timed=True),
-    _ex("Kettlebell swing", "conditioning", KB, "",
+    _ex("Stationary bike intervals", "intervals", MC, "",
+        "High cadence against firm resistance; sit tall.", timed=True),
+    _ex("Air bike intervals", "intervals", MC, "", "Push and pull; go hard.", timed=True),
+    _ex("Run intervals", "intervals", BW, "running high_impact",
+        "Quick light steps, relaxed shoulders; walk or jog the recoveries.", timed=True),
+    _ex("Hill walk intervals", "intervals", BW, "",
+        "Walk hard up a hill or stairs with long steps, easy walk back down.", timed=True),
+    _ex("Kettlebell swing", "intervals", KB, "technical",
         "Hike the bell back, snap the hips, arms just guide it.", timed=True),
-    _ex("Dumbbell thruster", "conditioning", DB, "overhead deep_knee_flexion",
-        "Squat, then use the drive to press overhead.", timed=True),
-    _ex("Burpee", "conditioning", BW, "jumping high_impact wrist_loading",
-        "Chest to the floor, jump and clap overhead.", timed=True),
-    _ex("Jump rope", "conditioning", BW, "jumping high_impact",
-        "Small hops on the balls of the feet (a rope-less skip works).", timed=True),
-    _ex("Squat jump", "conditioning", BW, "jumping high_impact deep_knee_flexion",
-        "Land softly and go straight into the next rep.", timed=True),
-    _ex("Mountain climber", "conditioning", BW, "wrist_loading",
+    _ex("Shadow boxing", "intervals", BW, "", "Stay light, rotate through the hips.",
+        timed=True),
+    _ex("Step jack", "intervals", BW, "",
+        "Step one foot out as the arms rise overhead, alternate sides, no hop.", timed=True),
+    _ex("Mountain climber", "intervals", BW, "wrist_loading",
         "Shoulders over hands, drive the knees fast.", timed=True),
-    _ex("High knees", "conditioning", BW, "high_impact", "Knees to hip height, quick arms.",
+    _ex("High knees", "intervals", BW, "high_impact noisy", "Knees to hip height, quick arms.",
         timed=True),
-    _ex("Shadow boxing", "conditioning", BW, "", "Stay light, rotate through the hips.",
-        timed=True),
-    _ex("Step jack", "conditioning", BW, "",
-        "A low-impact jumping jack: step out as the arms rise.", timed=True),
-    # aerobic (steady state)
-    _ex("Easy run", "aerobic", BW, "high_impact",
-        "Conversational pace: you can speak in full sentences.", timed=True),
-    _ex("Stationary bike, steady", "aerobic", MC, "",
-        "Steady zone 2: breathing up, still able to talk.", timed=True),
-    _ex("Brisk walk", "aerobic", BW, "",
-        "Brisk enough to breathe harder; use a hill or incline if you can.", timed=True),
+    _ex("Jump rope", "intervals", BW, "jumping high_impact noisy technical",
+        "Small hops on the balls of the feet (a rope-less skip works).", timed=True),
+    _ex("Burpee", "intervals", BW, "jumping high_impact noisy wrist_loading technical",
+        "Chest to the floor, jump and clap overhead.", timed=True),
+    _ex("Squat jump", "intervals", BW,
+        "jumping high_impact noisy deep_knee_flexion technical",
+        "Land softly and go straight into the next rep.", timed=True),
+    # steady aerobic work
+    _ex("Easy run", "steady", BW, "running high_impact",
+        "Relaxed stride, land under your hips.", timed=True),
+    _ex("Stationary bike, steady", "steady", MC, "",
+        "Smooth pedalling, saddle at hip height.", timed=True),
+    _ex("Rowing machine, steady", "steady", MC, "",
+        "Long smooth strokes, about 20 a minute.", timed=True),
+    _ex("Brisk walk", "steady", BW, "",
+        "Quick steps, arms swinging; use a hill or incline if you can.", timed=True),
     # mobility
     _ex("World's greatest stretch", "mobility", BW, "",
         "Lunge, elbow to instep, rotate and reach; both sides.", timed=True),
@@ -230,19 +286,23 @@ CATALOGUE: tuple[CatalogueExercise, ...] = (
         timed=True),
     _ex("Deep squat hold", "mobility", BW, "deep_knee_flexion",
         "Hold something for balance, heels down, chest up.", timed=True),
+    _ex("Child's pose breathing", "mobility", BW, "",
+        "Knees wide, reach forward, breathe into your back.", timed=True),
 )
 # fmt: on
+BY_NAME: dict[str, CatalogueExercise] = {exercise.name: exercise for exercise in CATALOGUE}
 
 
 def available(
-    equipment: Iterable[str], avoid: Set[str] = frozenset()
+    equipment: Iterable[str], avoid: Set[str] = frozenset(), names: Set[str] = frozenset()
 ) -> tuple[CatalogueExercise, ...]:
-    """Exercises the user can do: all their kit is owned (bodyweight always is), no tag avoided."""
+    """Exercises the user can do: all their kit is owned (bodyweight always is), no tag
+    in `avoid` and no name in `names`."""
     owned = {*equipment, "bodyweight"}
     return tuple(
         exercise
         for exercise in CATALOGUE
-        if exercise.equipment <= owned and not exercise.tags & avoid
+        if exercise.equipment <= owned and not exercise.tags & avoid and exercise.name not in names
     )
 
 
@@ -251,92 +311,3 @@ def by_pattern(
 ) -> tuple[CatalogueExercise, ...]:
     """The exercises of one movement pattern, in catalogue (preference) order."""
     return tuple(exercise for exercise in exercises if exercise.pattern == pattern)
-
-
-@dataclass(frozen=True)
-class Adaptation:
-    """A reason, found in the notes, to leave some exercises out."""
-
-    label: str
-    mention: re.Pattern[str]
-    avoid: frozenset[str]
-    summary: str
-
-
-def _rule(label: str, mention: str, avoid: str, summary: str) -> Adaptation:
-    """Compile one adaptation rule."""
-    return Adaptation(label, re.compile(mention, re.IGNORECASE), frozenset(avoid.split()), summary)
-
-
-# fmt: off
-# Body parts: they count only when the clause also says something is wrong.
-INJURIES: tuple[Adaptation, ...] = (
-    _rule("shoulder", r"\bshoulders?\b|rotator cuff|\blabrum\b|impingement", "overhead",
-          "no overhead pressing or carrying"),
-    _rule("knee", r"\bknees?\b|\bacl\b|\bmcl\b|menisc\w*|patell\w*",
-          "jumping high_impact deep_knee_flexion", "no jumping, high impact or deep knee bends"),
-    _rule("lower back",
-          r"\blow(?:er)? back\b|\blumbar\b|\bspine\b|\bspinal\b|\bdiscs?\b|sciatica"
-          r"|\b(?:my|bad|sore|stiff|injured|weak|tweaked) back\b"
-          r"|\bback (?:pain|injury|issues?|problems?|spasms?)\b",
-          "spinal_loading spinal_flexion", "no heavy spinal loading or crunching"),
-    _rule("wrist", r"\bwrists?\b|carpal tunnel", "wrist_loading",
-          "no weight on the hands (push-ups, planks on hands)"),
-    _rule("ankle", r"\bankles?\b|achilles|shin splints|plantar", "jumping high_impact",
-          "no jumping or high impact"),
-    _rule("elbow", r"\belbows?\b", "elbow_stress", "no elbow-heavy arm work"),
-)
-
-# Direct requests: these count whenever they appear.
-REQUESTS: tuple[Adaptation, ...] = (
-    _rule("no jumping", r"\bno (?:jumps?|jumping|plyo\w*)\b", "jumping", "no jumping"),
-    _rule("low impact", r"\b(?:low|no)[ -]impact\b", "jumping high_impact",
-          "low impact only"),
-    _rule("no overhead", r"\bno overhead\b", "overhead", "no overhead work"),
-    _rule("no running", r"\bno (?:running|runs)\b", "high_impact", "no running"),
-)
-# fmt: on
-
-_CLAUSES = re.compile(r"[.;!?\n,(){}\[\]]|\bbut\b|\bhowever\b|\balthough\b", re.IGNORECASE)
-_TROUBLE = re.compile(
-    r"\b(?:pain\w*|sore\w*|hurt\w*|injur\w*|ach\w*|bad|weak|tight|stiff|strain\w*|sprain\w*"
-    r"|tear|torn|surgery|operat\w*|rehab\w*|recover\w*|tendin\w*|tendon\w*|bursitis|arthritis"
-    r"|impinge\w*|dislocat\w*|issues?|problems?|trouble|avoid\w*|careful|no|not|can'?t|cannot"
-    r"|unable|limited|replace\w*|reconstruct\w*|fractur\w*|broke\w*|herniat\w*|sciatica"
-    r"|niggl\w*|flar\w*|tennis|golfer'?s|cranky|sensitive|protect\w*|tweak\w*|clicks?|unstable|dodgy)\b",
-    re.IGNORECASE,
-)
-_NEGATED_BEFORE = re.compile(
-    r"\b(?:no|not|never|without|zero|nothing wrong with|healthy|strong|good)\s+"
-    r"(?:(?:problems?|issues?|injur\w*|pain|trouble|complaints?)\s+(?:with|in|on)\s+)?"
-    r"(?:(?:my|the|left|right|both|either)\s+)*$",
-    re.IGNORECASE,
-)
-_FINE_AFTER = re.compile(
-    r"^\W*(?:(?!not\b)\w+\s+){0,3}(?:fine|ok|okay|good|great|healthy|healed|recovered)\b",
-    re.IGNORECASE,
-)
-
-
-def _hurt(clause: str, mention: re.Pattern[str]) -> bool:
-    """True when a clause names the body part as a problem, not as healthy."""
-    for match in mention.finditer(clause):
-        before, after = clause[: match.start()], clause[match.end() :]
-        negated = _NEGATED_BEFORE.search(before) or _FINE_AFTER.match(after)
-        if not negated and _TROUBLE.search(before + " " + after):
-            return True
-    return False
-
-
-def adaptations(notes: str) -> tuple[Adaptation, ...]:
-    """The injuries and requests the notes name, so the plan can say what it changed."""
-    clauses = _CLAUSES.split(notes)
-    hurt = [rule for rule in INJURIES if any(_hurt(c, rule.mention) for c in clauses)]
-    covered = {tag for rule in hurt for tag in rule.avoid}
-    asked = [r for r in REQUESTS if r.mention.search(notes) and not r.avoid <= covered]
-    return (*hurt, *asked)
-
-
-def excluded_tags(notes: str) -> set[str]:
-    """Tags of exercises the notes rule out (a sore shoulder rules out "overhead")."""
-    return {tag for rule in adaptations(notes) for tag in rule.avoid}

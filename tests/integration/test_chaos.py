@@ -1,6 +1,6 @@
 """A short chaos run per database: real processes hurt at random, then proof from the rows.
 
-scripts/chaos.py does the work (see docs/CHAOS.md for long runs); here CI runs
+scripts/chaos/ does the work (see docs/CHAOS.md for long runs); here CI runs
 it for about a minute on each database and asserts that every check passed.
 """
 
@@ -11,7 +11,9 @@ from pathlib import Path
 
 import pytest
 from live import ROOT, record
-from scripts.chaos import Config, Summary, ensure_pg_running, run
+from scripts.chaos import Config, Summary, run
+
+from harness import postgres
 
 pytestmark = pytest.mark.integration
 SCENARIOS = {  # PostgreSQL: 3 instances and a database restart; SQLite: 2 processes, one file
@@ -59,7 +61,7 @@ def test_a_short_chaos_run_passes_every_check(db_url: str, tmp_path: Path) -> No
         summary = run(config)
     finally:
         if "dbrestart" in config.faults:
-            assert ensure_pg_running(), "PostgreSQL did not come back"
+            assert postgres.ensure_running(), "PostgreSQL did not come back"
     print(summary.table())
     _keep(summary, db)
     assert summary.ok, "\n".join(f"{c.name}: {c.detail}" for c in summary.failed())

@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import json
 import os
+import select
+import shutil
 import subprocess
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
@@ -280,3 +283,110 @@ def test_runs_with_the_system_python(db_url, sessions):
     done = _cleanup(db_url, "--dry-run", python="/usr/bin/python3")
     assert done.returncode == 3, done.stderr
     assert stale in done.stdout
+
+
+def _live_instance_job(sessions: Sessions) -> tuple[str, str]:
+    """A job whose owner's instance row is alive: not stopped, heartbeat fresh."""
+    who = instances.Me("peerhost:4242:live", "peerhost", 4242)
+    factories.register(sessions, who)
+    return factories.running(sessions, owner=who.id, heartbeat_age=0).job_id, who.id
+
+
+def test_all_refuses_to_take_jobs_from_a_live_instance_and_names_it(db_url, sessions):
+    _job_id, owner = _live_instance_job(sessions)
+    before = _snapshot(sessions)
+    done = _cleanup(db_url, "--all", "--yes")
+    assert done.returncode == 1
+    assert owner in done.stderr and "live instance" in done.stderr and "--force" in done.stderr
+    assert "Traceback" not in done.stderr
+    assert _snapshot(sessions) == before
+
+
+def test_all_force_takes_them_anyway(db_url, sessions):
+    job_id, _owner = _live_instance_job(sessions)
+    done = _cleanup(db_url, "--all", "--yes", "--force")
+    assert done.returncode == 0, done.stderr
+    assert factories.load(sessions, job_id).status == "pending"
+    assert _reasons(sessions, job_id)[-1] == "manual_cleanup"
+
+
+def test_all_dry_run_names_the_live_owner(db_url, sessions):
+    job_id, owner = _live_instance_job(sessions)
+    done = _cleanup(db_url, "--all", "--dry-run")
+    assert done.returncode == 3
+    assert job_id in done.stdout and owner in done.stderr
+
+
+def _project_copy(tmp_path: Path) -> Path:
+    """The files the script needs, in a folder of their own (no .venv yet)."""
+    project = tmp_path / "project"
+    shutil.copytree(ROOT / "src", project / "src", ignore=shutil.ignore_patterns("__pycache__"))
+    (project / "scripts").mkdir()
+    for name in ("cleanup_stuck_jobs.py", "requirements.txt", "scripts/venv.sh"):
+        shutil.copy2(ROOT / name, project / name)
+    return project
+
+
+def test_a_missing_venv_that_cannot_be_made_is_one_sentence_not_a_traceback(db_url, tmp_path):
+    project = _project_copy(tmp_path)
+    (project / ".venv").write_text("not a folder")  # `python3 -m venv .venv` must fail
+    done = subprocess.run(
+        ["/usr/bin/python3", str(project / "cleanup_stuck_jobs.py")],
+        env=_env(db_url),
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 1
+    assert "Traceback" not in done.stderr
+    assert "ModuleNotFoundError" not in done.stderr
+    assert "the project's .venv is missing and could not be created" in done.stderr
+    assert "./start_fastapi.sh" in done.stderr
+
+
+def test_a_missing_venv_is_created_as_start_fastapi_does(db_url, tmp_path):
+    project = _project_copy(tmp_path)
+    done = subprocess.run(
+        ["/usr/bin/python3", str(project / "cleanup_stuck_jobs.py")],
+        env=_env(db_url),
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+        timeout=170,  # a pip install of requirements.txt from the local index
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert "creating the project's .venv" in done.stderr
+    assert done.stdout.strip() == "No stuck jobs found!"
+    assert (project / ".venv" / "bin" / "python").exists()
+
+
+def test_the_all_prompt_in_a_terminal_says_the_owner_is_alive(db_url, sessions):
+    job_id, owner = _live_instance_job(sessions)
+    main, terminal = os.openpty()
+    process = subprocess.Popen(
+        [sys.executable, str(SCRIPT), "--all", "--force"],
+        env=_env(db_url),
+        stdin=terminal,
+        stdout=terminal,
+        stderr=terminal,
+    )
+    os.close(terminal)
+    shown = b""
+    try:
+        deadline = time.monotonic() + 30
+        while b"[y/N]" not in shown and time.monotonic() < deadline:
+            ready, _, _ = select.select([main], [], [], 1)
+            if ready:
+                shown += os.read(main, 4096)
+        os.write(main, b"n\n")
+        assert process.wait(timeout=30) == 1
+    finally:
+        if process.poll() is None:
+            process.kill()
+        os.close(main)
+    prompt = shown.decode(errors="replace")
+    assert "ALIVE" in prompt and owner in prompt and "[y/N]" in prompt, prompt
+    assert factories.load(sessions, job_id).status == "in_progress"

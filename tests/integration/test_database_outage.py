@@ -7,16 +7,15 @@ test waits for pg_isready before it goes on.
 
 from __future__ import annotations
 
-import os
-import subprocess
 import time
 from collections.abc import Iterator
 from pathlib import Path
 
-import httpx
 import pytest
 import sqlalchemy as sa
 from live import Server, record, wait_for
+
+from harness import postgres
 
 pytestmark = [
     pytest.mark.integration,
@@ -28,29 +27,12 @@ OUTAGE_LIMIT = 15.0  # the shared cluster is never down longer than this
 HOLD = 5.0  # seconds the database stays down: longer than HEARTBEAT_STALE_SECONDS (3)
 
 
-def _pg_ctl(action: str, *extra: str, check: bool = True) -> None:
-    version = sorted(os.listdir("/etc/postgresql"))[-1]
-    subprocess.run(
-        ["pg_ctlcluster", "--skip-systemctl-redirect", version, "main", action, *extra],
-        check=check,
-        timeout=60,
-        capture_output=True,
-    )
-
-
-def _pg_ready() -> bool:
-    return (
-        subprocess.run(
-            ["pg_isready", "-q", "-h", "127.0.0.1", "-p", "5432"], check=False, timeout=10
-        ).returncode
-        == 0
-    )
+def _stop_pg() -> None:
+    postgres.ctl("stop", "-m", "fast").check_returncode()
 
 
 def _start_pg() -> None:
-    if not _pg_ready():
-        _pg_ctl("start", check=False)
-    wait_for(_pg_ready, timeout=60, interval=0.2, what="pg_isready")
+    assert postgres.ensure_running(), "PostgreSQL did not start again"
 
 
 def _all_completed(server: Server, job_ids: list[str]) -> list[dict]:
@@ -76,21 +58,13 @@ def server(tmp_path: Path, db_url: str) -> Iterator[Server]:
     server.close()
 
 
-def _health(server: Server) -> tuple[int, dict] | None:
-    try:
-        answer = server.client.get("/api/health", timeout=2)
-        return answer.status_code, answer.json()
-    except (httpx.HTTPError, ValueError):
-        return None
-
-
 def test_an_outage_degrades_health_and_the_service_recovers_by_itself(server: Server, db_url):
     server.start()
     job_ids = [server.submit(weeks=10) for _ in range(6)]  # 11 steps of 0.5 s; 4 run at once
     wait_for(lambda: server.job(job_ids[0])["progress"]["step"] >= 2, timeout=20, what="step 2")
 
     def degraded() -> dict | None:
-        health = _health(server)
+        health = server.health()
         if (
             health
             and health[0] == 503
@@ -102,7 +76,7 @@ def test_an_outage_degrades_health_and_the_service_recovers_by_itself(server: Se
 
     stopped_at = time.monotonic()
     try:
-        _pg_ctl("stop", "-m", "fast")
+        _stop_pg()
         seen = wait_for(degraded, timeout=DETECT_LIMIT + 5, interval=0.1, what="503 degraded")
         detect_seconds = time.monotonic() - stopped_at
         time.sleep(max(0.0, HOLD - (time.monotonic() - stopped_at)))
@@ -113,7 +87,7 @@ def test_an_outage_degrades_health_and_the_service_recovers_by_itself(server: Se
     outage_seconds = time.monotonic() - stopped_at
     ready_at = time.monotonic()
     wait_for(
-        lambda: (h := _health(server)) and h[0] == 200,
+        lambda: (h := server.health()) and h[0] == 200,
         timeout=RECOVER_LIMIT + 10,
         interval=0.1,
         what="health 200 again",
@@ -166,7 +140,7 @@ def test_a_blip_shorter_than_the_stale_threshold_costs_no_attempt(tmp_path: Path
         job_ids = [server.submit(weeks=6) for _ in range(3)]
         wait_for(lambda: server.job(job_ids[0])["progress"]["step"] >= 2, timeout=20, what="step 2")
         try:
-            _pg_ctl("stop", "-m", "fast")
+            _stop_pg()
             time.sleep(3)  # checkpoints fall due meanwhile: they must wait, not fail the job
         finally:
             _start_pg()

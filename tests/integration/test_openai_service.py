@@ -71,7 +71,7 @@ def make_server(tmp_path: Path, fake: Fake) -> Iterator[Callable[..., Server]]:
         settings = {
             "OPENAI_API_KEY": KEY,
             "OPENAI_BASE_URL": fake.base_url,
-            "GENERATOR": "auto",  # live.FAST says template; the key must make it pick openai
+            "GENERATOR": "auto",  # the harness says template; the key must make it pick openai
             "JOB_RETRY_BACKOFF_SECONDS": "0",
             **env,
         }
@@ -175,6 +175,11 @@ def test_a_rejected_key_fails_the_job_at_once(make_server, fake: Fake) -> None:
     assert "OPENAI_API_KEY" in job["error"] and KEY not in job["error"]
     assert 1 <= len(fake.requests()) <= 2
     assert _reasons(server, job["id"]) == ["created", "claimed", "permanent_error"]
+    # The log line says what a person needs: final, why, and the error in words.
+    log = server.log.read_text()
+    final = f"job {job['id']} attempt 1/3: in_progress -> failed (permanent error, final): "
+    assert final + job["error"] in log
+    assert "Traceback" not in log
 
 
 def test_a_timeout_is_retried_then_fails_with_a_timeout_message(make_server, fake: Fake) -> None:
@@ -202,6 +207,9 @@ def test_a_timeout_is_retried_then_fails_with_a_timeout_message(make_server, fak
     assert events[2]["to_status"] == "pending" and events[3]["attempt"] == 2
     assert events[-1]["to_status"] == "failed"
     assert elapsed < 30
+    # The last failure is final in the log, though its error was a retryable kind.
+    final = "attempt 2/2: in_progress -> failed (retryable error, final: no attempts left): "
+    assert f"job {job['id']} {final}{job['error']}" in server.log.read_text()
 
 
 def test_malformed_output_is_asked_again_then_retried(make_server, fake: Fake) -> None:
@@ -234,6 +242,30 @@ def test_malformed_output_once_is_fixed_by_the_reask(make_server, fake: Fake) ->
     assert _reasons(server, job["id"]) == ["created", "claimed", "completed"]
     used = [e for e in fake.requests() if e["mode"] == "ok"]  # the answers that were saved
     assert job["usage"]["input_tokens"] >= _fake_usage(used)["input_tokens"] > 0
+
+
+def test_the_coaching_rules_check_the_models_program(make_server, fake: Fake) -> None:
+    """A hard rule broken is asked again once, in the rule's words; soft ones are warnings."""
+    fake.scenario(mode="rule_breaking_once", step=1)  # over time, and a barbell squat
+    server = make_server()
+    server.start()
+    job = _finish(server, server.submit(**SMALL, equipment=[], experience="beginner"), timeout=20)
+
+    assert job["status"] == "completed", job["error"]
+    assert fake.counts() == {"plan": 1, "week_1": 2, "week_2": 1}
+    feedback = fake.requests()[2]["messages"][-1]["content"]
+    assert "Barbell back squat needs barbell" in feedback
+    assert "drop an exercise or a set, never rest" in feedback
+    result = job["result"]
+    minutes = REQUEST["session_minutes"]
+    for week in result["weeks"]:
+        for session in week["sessions"]:
+            assert session["warmup"]["minutes"] > 0
+            assert session["duration_minutes"] <= minutes
+            assert all(e["name"] != "Barbell back squat" for e in session["exercises"])
+    # A soft rule broken is kept, not asked again: the fake gives a beginner push-ups.
+    assert any(line.startswith("beginner_friendly: ") for line in result["warnings"])
+    assert all(entry["max_completion_tokens"] for entry in fake.requests())
 
 
 def test_an_unparsable_answer_still_counts_in_usage(make_server, fake: Fake) -> None:

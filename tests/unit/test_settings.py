@@ -10,6 +10,7 @@ import pytest
 from pydantic import ValidationError
 
 import factories
+import settings as settings_module
 from settings import Settings, describe, get_settings, load_or_exit
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -124,9 +125,14 @@ def test_environment_variables_are_read(monkeypatch):
     assert settings.api_token is not None and settings.api_token.get_secret_value() == "t0k"
 
 
-def test_dotenv_in_the_cwd_is_read(tmp_path):
+def test_the_projects_dotenv_is_read_whatever_the_current_directory(tmp_path, monkeypatch):
     (tmp_path / ".env").write_text("JOB_MAX_ATTEMPTS=7\nOPENAI_MODEL=gpt-test\nPORT=8123\n")
-    settings = Settings()
+    monkeypatch.setattr(settings_module, "ENV_FILE", tmp_path / ".env")
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    (elsewhere / ".env").write_text("JOB_MAX_ATTEMPTS=9\n")  # the current directory's: ignored
+    monkeypatch.chdir(elsewhere)
+    settings = settings_module.get_settings.__wrapped__()
     assert (settings.job_max_attempts, settings.openai_model, settings.port) == (
         7,
         "gpt-test",
@@ -136,8 +142,9 @@ def test_dotenv_in_the_cwd_is_read(tmp_path):
 
 def test_environment_wins_over_dotenv(tmp_path, monkeypatch):
     (tmp_path / ".env").write_text("JOB_MAX_ATTEMPTS=7\nPORT=8123\n")
+    monkeypatch.setattr(settings_module, "ENV_FILE", tmp_path / ".env")
     monkeypatch.setenv("JOB_MAX_ATTEMPTS", "5")
-    settings = Settings()
+    settings = settings_module.get_settings.__wrapped__()
     assert (settings.job_max_attempts, settings.port) == (5, 8123)
 
 
@@ -240,6 +247,12 @@ STARTUP_CASES = [
     ("PORT", {"PORT": "70000"}),
     ("DATABASE_URL", {"DATABASE_URL": "not a url"}),
     ("DATABASE_URL", {"DATABASE_URL": "nosuchdriver://x/y"}),
+    ("API_TOKEN", {"API_TOKEN": "short-token-15c"}),  # 15 characters: one short of the floor
+    ("API_TOKEN", {"API_TOKEN": "non-ascii-tökén-long-enough"}),
+    ("HOST", {"HOST": "0.0.0.0"}),  # public, no API_TOKEN
+    ("HOST", {"HOST": "192.0.2.10"}),
+    ("HOST", {"HOST": "progen.example.com"}),
+    ("OPENAI_BASE_URL", {"OPENAI_BASE_URL": "https://user:pw@proxy.example/v1"}),
 ]
 
 
@@ -274,3 +287,48 @@ def test_valid_configuration_imports_the_app(tmp_path):
         tmp_path, DATABASE_URL=f"sqlite:///{tmp_path / 'ok.db'}", GENERATOR="template"
     )
     assert done.returncode == 0, done.stderr
+
+
+@pytest.mark.integration
+@pytest.mark.parametrize(
+    "env",
+    [
+        {"HOST": "0.0.0.0", "API_TOKEN": "sixteen-chars-ok"},
+        {"HOST": "0.0.0.0", "ALLOW_ANONYMOUS": "true"},
+        {"HOST": "::1"},
+        {"HOST": "localhost"},
+    ],
+    ids=["public-with-token", "public-anonymous-allowed", "ipv6-loopback", "localhost"],
+)
+def test_exposure_that_is_safe_or_chosen_starts(tmp_path, env):
+    done = _start_app(tmp_path, DATABASE_URL=f"sqlite:///{tmp_path / 'ok.db'}", **env)
+    assert done.returncode == 0, done.stderr
+
+
+def test_secrets_stay_out_of_repr_and_dump():
+    settings = factories.app_settings(
+        "postgresql+psycopg://progen:hunter2pass@db.example/progen",
+        api_token="api-token-SECRET-0123",
+        metrics_token="metrics-SECRET-0123",
+        openai_api_key="sk-SECRET-key",
+    )
+    shown = repr(settings) + str(settings.model_dump()) + settings.model_dump_json()
+    for secret in ("hunter2pass", "api-token-SECRET", "metrics-SECRET", "sk-SECRET"):
+        assert secret not in shown
+    assert (
+        settings.model_dump()["database_url"] == "postgresql+psycopg://progen:***@db.example/progen"
+    )
+    assert settings.database_url.endswith("hunter2pass@db.example/progen")  # still usable
+
+
+def test_the_edge_defaults_equal_the_contract():
+    settings = Settings()
+    assert (
+        settings.max_pending_jobs,
+        settings.submit_rate_per_minute,
+        settings.forwarded_allow_ips,
+        settings.served_hosts,
+        settings.allow_anonymous,
+        settings.metrics_token,
+        settings.docs_enabled,
+    ) == (1000, 60, "127.0.0.1", {"localhost", "127.0.0.1", "[::1]"}, False, None, True)

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Request, Response
 
 from api import reads
 from api.schemas import HealthOut, JobCounts, json_response
-from db.database import describe_error
+from db import failures
 from jobs import clock, queries
 from settings import VERSION, Settings
 
@@ -29,8 +29,9 @@ def _counts(engine: sa.Engine, settings: Settings) -> dict[str, int]:
     responses={503: {"model": HealthOut, "description": "Degraded"}},
 )
 async def health(request: Request) -> Response:
-    """200 when healthy; 503 `degraded` when the database, scheduler or monitor is not,
-    or when this instance's heartbeats fail (it then takes no new work).
+    """200 when healthy; 503 `degraded` when the database is unreachable or refuses
+    writes (the monitor's write probe, once per tick), the scheduler or monitor is not
+    running, or this instance's heartbeats fail (it then takes no new work).
 
     `async`: on SQLite the one counting statement runs without a thread hop (see
     `reads.run`); everything else here is this process's memory."""
@@ -38,11 +39,14 @@ async def health(request: Request) -> Response:
     settings = state.settings
     engine = state.sessions.engine
     counts, database = JobCounts(pending=0, in_progress=0, stale=0), "ok"
+    ticks = state.ticks
     try:
         counts = JobCounts(**await reads.run(engine, _counts, engine, settings))
     except Exception as error:
-        database = f"error: {describe_error(error, settings.database_url)}"
-    ticks = state.ticks
+        database = f"error: {failures.describe(error)}"
+    else:
+        if ticks.storage_error is not None:  # reads work, but the last write probe failed
+            database = f"error: {ticks.storage_error}"
     last_run = ticks.monitor_last_run_at
     started = state.started_at
     since = last_run or started

@@ -10,6 +10,7 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 
 from jobs.steps import JSON, StepResult
+from programs import notes, rules
 from programs.schemas import Plan, Program, ProgramRequest, Week
 
 
@@ -21,6 +22,10 @@ class ProgramGenerator(ABC):
     """
 
     name: str
+    # Whether `result` checks the soft rules; the template keeps them by construction.
+    warns: bool = True
+    # Whether `week` reads the weeks already written (validating them costs time).
+    reads_previous: bool = True
 
     def total_steps(self, payload: JSON) -> int:
         """The plan plus one step per week."""
@@ -33,19 +38,31 @@ class ProgramGenerator(ABC):
             plan, usage = await self.plan(request)
             return StepResult(plan.model_dump(), "plan written", usage)
         plan = Plan.model_validate(done[0])
-        previous = [Week.model_validate(week) for week in done[1:index]]
+        earlier = done[1:index] if self.reads_previous else []
+        previous = [Week.model_validate(week) for week in earlier]
         week, usage = await self.week(request, plan, previous, index)
         return StepResult(week.model_dump(), f"week {index} of {request.weeks} written", usage)
 
     def result(self, payload: JSON, done: list[JSON]) -> JSON:
-        """Join the plan and the weeks into the finished `Program`."""
+        """Join the plan and the weeks into the finished `Program`.
+
+        What the notes changed and what they say that nothing understood are
+        read from the request here, the same way for every generator; the soft
+        rules' warnings too, unless the generator keeps them by construction.
+        """
+        request = ProgramRequest.model_validate(payload)
         plan = Plan.model_validate(done[0])
+        reading = notes.read(request.notes)
         program = Program(
             title=plan.title,
             summary=plan.summary,
             generator=self.name,
             weeks=[Week.model_validate(week) for week in done[1:]],
+            notes_applied=list(reading.applied),
+            notes_not_understood=list(reading.not_understood),
         )
+        if self.warns:
+            program.warnings = rules.warnings(request, program)[: rules.WARNINGS_MAX]
         return program.model_dump()
 
     async def aclose(self) -> None:  # noqa: B027  (a hook: most generators hold nothing)

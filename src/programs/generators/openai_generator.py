@@ -35,15 +35,20 @@ from pydantic import BaseModel, ValidationError
 
 import settings
 from jobs.errors import StepError
+from programs import rules, timing
 from programs.errors import PermanentGenerationError, RetryableGenerationError
 from programs.generators import prompts
 from programs.generators.base import ProgramGenerator
-from programs.schemas import Plan, ProgramRequest, Session, Week
+from programs.rules import hard
+from programs.schemas import Plan, Program, ProgramRequest, Session, Week
 
 logger = logging.getLogger(__name__)
 
 SDK_MAX_RETRIES = 2  # the SDK's default; see the module docstring for the total
 MAX_PROBLEMS_SHOWN = 8  # keeps the re-ask and the job's error short
+# Checked on the whole program, not on one week: its week count (the plan's check and
+# hard.week_structure cover a week), and durations (each week's are recomputed first).
+WEEK_SCOPE_SKIPS = frozenset({"counts_match_request", "duration_is_honest"})
 
 Answer = TypeVar("Answer", bound=BaseModel)
 Usage = dict[str, int]
@@ -151,32 +156,23 @@ def week_problems(week: Week, request: ProgramRequest, number: int) -> list[str]
     """What makes a parsed week unusable as week `number` (empty when fine).
 
     Parsing already enforced the schema's bounds (non-empty exercises,
-    sets >= 1, rest >= 0); these are the request-specific rules on top.
+    sets >= 1, rest >= 0); on top come the week's numbering and sessions and
+    the hard coaching rules (time, equipment, notes), in the rules' own words,
+    and the limits the prompt states. Soft rules become warnings on the result.
     """
-    problems = []
-    if week.week != number:
-        problems.append(f"week is {week.week}, expected {number}")
-    days = [session.day for session in week.sessions]
-    expected = list(range(1, request.days_per_week + 1))
-    if days != expected:
-        problems.append(
-            f"sessions have days {days}, expected exactly {request.days_per_week} sessions "
-            f"with days {expected}"
-        )
+    problems = hard.week_structure(request, week, number)
+    single = Program(title="", summary="", generator="", weeks=[timing.honest(week)])
+    for rule in rules.HARD:
+        if rule.name not in WEEK_SCOPE_SKIPS:
+            problems.extend(rule.check(request, single))
     for session in week.sessions:
-        problems.extend(_session_problems(session, request.session_minutes))
+        problems.extend(_limits(session))
     return problems
 
 
-def _session_problems(session: Session, session_minutes: int) -> list[str]:
+def _limits(session: Session) -> list[str]:
     where = f"day {session.day}"
     problems = []
-    low, high = prompts.duration_bounds(session_minutes)
-    if not low <= session.duration_minutes <= high:
-        problems.append(
-            f"{where}: duration_minutes is {session.duration_minutes}, "
-            f"must be between {low} and {high}"
-        )
     for exercise in session.exercises:
         if not 1 <= exercise.sets <= prompts.MAX_SETS:
             problems.append(f"{where}, {exercise.name}: sets must be 1-{prompts.MAX_SETS}")
@@ -246,23 +242,39 @@ class OpenAIGenerator(ProgramGenerator):
     async def plan(self, request: ProgramRequest) -> tuple[Plan, Usage]:
         """Write the outline, checked against the requested number of weeks."""
         messages = prompts.plan_messages(request)
-        return await self._ask(messages, Plan, lambda plan: plan_problems(plan, request))
+        return await self._ask(
+            messages,
+            Plan,
+            lambda plan: plan_problems(plan, request),
+            prompts.PLAN_MAX_COMPLETION_TOKENS,
+        )
 
     async def week(
         self, request: ProgramRequest, plan: Plan, previous: list[Week], number: int
     ) -> tuple[Week, Usage]:
-        """Write week `number`, checked against the request's days, minutes and limits."""
+        """Write week `number`, checked against the request and the hard coaching rules.
+
+        Each session's duration_minutes is recomputed from its content
+        (`programs.timing`): the model's own arithmetic is not trusted.
+        """
         messages = prompts.week_messages(request, plan, previous, number)
-        return await self._ask(messages, Week, lambda week: week_problems(week, request, number))
+        week, usage = await self._ask(
+            messages,
+            Week,
+            lambda week: week_problems(week, request, number),
+            prompts.WEEK_MAX_COMPLETION_TOKENS,
+        )
+        return timing.honest(week), usage
 
     async def _ask(
         self,
         messages: list[ChatCompletionMessageParam],
         schema: type[Answer],
         check: Callable[[Answer], list[str]],
+        max_tokens: int,
     ) -> tuple[Answer, Usage]:
         """Ask; if the answer is unusable, ask once more with the problems listed."""
-        first = await self._attempt(messages, schema, check)
+        first = await self._attempt(messages, schema, check, max_tokens)
         if first.parsed is not None and not first.problems:
             return first.parsed, first.usage
         logger.warning(
@@ -270,7 +282,7 @@ class OpenAIGenerator(ProgramGenerator):
             schema.__name__,
             "; ".join(first.problems[:MAX_PROBLEMS_SHOWN]),
         )
-        second = await self._attempt([*messages, *_feedback(first)], schema, check)
+        second = await self._attempt([*messages, *_feedback(first)], schema, check, max_tokens)
         usage = _add(first.usage, second.usage)
         if second.parsed is not None and not second.problems:
             return second.parsed, usage
@@ -284,12 +296,16 @@ class OpenAIGenerator(ProgramGenerator):
         messages: list[ChatCompletionMessageParam],
         schema: type[Answer],
         check: Callable[[Answer], list[str]],
+        max_tokens: int,
     ) -> _Attempt[Answer]:
         try:
             # The raw response keeps the usage of an answer that does not parse: it was
             # paid for, so it counts in the step's usage like the answer that follows.
             raw = await self._client.chat.completions.with_raw_response.parse(
-                model=self.model, messages=messages, response_format=schema
+                model=self.model,
+                messages=messages,
+                response_format=schema,
+                max_completion_tokens=max_tokens,
             )
         except openai.OpenAIError as error:
             raise sdk_error(error) from None  # the SDK error carries the request

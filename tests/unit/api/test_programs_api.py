@@ -251,7 +251,21 @@ def test_list_is_newest_first_with_default_page(client):
     assert set(page) == {"items", "next_cursor"}
     assert _ids(page) == created[::-1]
     assert page["next_cursor"] is None
-    assert JOB_FIELDS <= set(page["items"][0])
+    assert JOB_FIELDS - {"result"} | {"title"} <= set(page["items"][0])
+    assert "result" not in page["items"][0]  # a JobSummary: GET the job for its program
+
+
+def test_list_items_carry_the_title_once_completed(client):
+    job_id = _submit(client)["id"]
+    factories.wait_for(
+        lambda: client.get(f"/api/programs/jobs/{job_id}").json()["status"] == "completed"
+    )
+    program = client.get(f"/api/programs/jobs/{job_id}").json()["result"]
+    Program.model_validate(program)
+    pending = _submit(client)["id"]
+    items = {item["id"]: item for item in client.get("/api/programs/jobs").json()["items"]}
+    assert items[job_id]["title"] == program["title"]
+    assert items[pending]["title"] is None or items[pending]["status"] == "completed"
 
 
 def test_list_limit_caps_the_page_and_gives_a_cursor(client):
@@ -554,16 +568,20 @@ def test_docs_page_answers(client):
     assert "text/html" in response.headers["content-type"]
 
 
-def test_metrics_export_job_counts_in_prometheus_text(client):
-    _until_status(client, _submit(client)["id"], {"completed"})
+def _completed_gauge(client: TestClient) -> float | None:
     response = client.get("/metrics", follow_redirects=False)
     assert response.status_code == 200
     assert response.headers["content-type"].startswith("text/plain")
+    assert "# TYPE progen_jobs gauge" in response.text
     lines = response.text.splitlines()
     completed = [line for line in lines if line.startswith('progen_jobs{status="completed"}')]
-    assert len(completed) == 1
-    assert float(completed[0].split()[-1]) >= 1
-    assert any(line.startswith("# TYPE progen_jobs gauge") for line in lines)
+    return float(completed[0].split()[-1]) if completed else None
+
+
+def test_metrics_export_job_counts_in_prometheus_text(client):
+    _until_status(client, _submit(client)["id"], {"completed"})
+    # The monitor tick (every second here) counts the jobs; a scrape reads that count.
+    factories.wait_for(lambda: _completed_gauge(client) == 1, timeout=5)
 
 
 def test_root_serves_the_frontend_html(client):

@@ -16,6 +16,7 @@ import openai
 import pytest
 from scripts.fake_openai_server import start_in_thread
 
+from programs import rules, timing
 from programs.errors import PermanentGenerationError, RetryableGenerationError
 from programs.generators import prompts
 from programs.generators.openai_generator import OpenAIGenerator, sdk_error, week_problems
@@ -23,6 +24,7 @@ from programs.schemas import Exercise, Plan, PlanWeek, Program, ProgramRequest, 
 
 KEY = "sk-test-SECRET-123"
 SMALL = ProgramRequest(goal="hypertrophy", experience="beginner", days_per_week=3, weeks=2)
+SOFT_RULES = {rule.name for rule in rules.SOFT}
 DATA_BLOCK = re.compile(r"<program_request>\n(.*)\n</program_request>", re.DOTALL)
 
 
@@ -109,6 +111,80 @@ async def test_writes_a_complete_program_that_validates(fake: FakeControl) -> No
     for usage, entry in zip(usages, fake.requests(), strict=True):
         assert usage["input_tokens"] == prompt_tokens(entry) > 0
         assert usage["total_tokens"] == usage["input_tokens"] + usage["output_tokens"]
+    assert program.notes_applied == ["shoulder: no overhead pressing or carrying"]
+
+
+@pytest.mark.anyio
+async def test_hard_rules_broken_are_sent_back_once_in_the_rules_words(
+    fake: FakeControl,
+) -> None:
+    fake.scenario(mode="rule_breaking_once", step=1)
+    async with generator(fake.base_url) as gen:
+        plan, _ = await gen.plan(SMALL)
+        week, _ = await gen.week(SMALL, plan, [], 1)
+
+    assert fake.counts() == {"plan": 1, "week_1": 2}
+    feedback = fake.requests()[2]["messages"][-1]["content"]
+    assert "Barbell back squat needs barbell" in feedback  # equipment_owned
+    assert "over the 60 asked; drop an exercise or a set, never rest" in feedback  # fits_the_time
+    assert all(timing.session_minutes(s) == s.duration_minutes <= 60 for s in week.sessions)
+
+
+@pytest.mark.anyio
+async def test_hard_rules_broken_twice_are_retryable(fake: FakeControl) -> None:
+    fake.scenario(mode="rule_breaking", step=1)
+    async with generator(fake.base_url) as gen:
+        plan, _ = await gen.plan(SMALL)
+        with pytest.raises(RetryableGenerationError, match="needs barbell"):
+            await gen.week(SMALL, plan, [], 1)
+    assert fake.counts() == {"plan": 1, "week_1": 2}
+
+
+@pytest.mark.anyio
+async def test_soft_rules_broken_become_warnings_not_a_second_request(
+    fake: FakeControl,
+) -> None:
+    async with generator(fake.base_url) as gen:
+        result, _ = await run_all(gen, SMALL)
+
+    program = Program.model_validate(result)
+    assert fake.counts() == {"plan": 1, "week_1": 1, "week_2": 1}
+    assert program.warnings  # the fake names its days "Day 1" and repeats its workouts...
+    assert all(warning.split(":")[0] in SOFT_RULES for warning in program.warnings)
+
+
+def test_warnings_fit_the_program_whatever_the_model_wrote() -> None:
+    week = make_week(1)
+    program = Program(title="x" * 1200, summary="", generator="openai:m", weeks=[week])
+    lines = rules.warnings(SMALL.model_copy(update={"weeks": 1}), program)
+    assert any(line.startswith("says_what_it_is: ") for line in lines)
+    Program.model_validate({**program.model_dump(), "warnings": lines})  # each fits
+
+
+@pytest.mark.anyio
+async def test_every_call_caps_the_models_output(fake: FakeControl) -> None:
+    async with generator(fake.base_url) as gen:
+        plan, _ = await gen.plan(SMALL)
+        await gen.week(SMALL, plan, [], 1)
+
+    caps = [entry["max_completion_tokens"] for entry in fake.requests()]
+    assert caps == [prompts.PLAN_MAX_COMPLETION_TOKENS, prompts.WEEK_MAX_COMPLETION_TOKENS]
+
+
+@pytest.mark.anyio
+async def test_the_largest_week_fits_its_output_cap_with_room_to_spare(
+    fake: FakeControl,
+) -> None:
+    """7 sessions of 10 exercises, each with a cue and an effort instruction."""
+    largest = ProgramRequest(goal="hypertrophy", experience="advanced", days_per_week=7,
+                             weeks=16, session_minutes=180, equipment=["bodyweight"])  # fmt: skip
+    async with generator(fake.base_url) as gen:
+        plan, _ = await gen.plan(largest)
+        await gen.week(largest, plan, [], 1)
+
+    plan_out, week_out = (entry["usage"]["completion_tokens"] for entry in fake.requests())
+    assert plan_out * 4 <= prompts.PLAN_MAX_COMPLETION_TOKENS
+    assert week_out * 3 <= prompts.WEEK_MAX_COMPLETION_TOKENS
 
 
 @pytest.mark.anyio
@@ -309,7 +385,7 @@ def make_week(number: int, days: int = 3, minutes: int = 60) -> Week:
     sessions = [
         Session(day=day, name=f"Day {day}", duration_minutes=minutes, exercises=[exercise])
         for day in range(1, days + 1)
-    ]
+    ]  # each takes 3 x (25 + 120) s = 8 min: within any time asked
     return Week(week=number, focus="Build", sessions=sessions)
 
 
@@ -325,21 +401,37 @@ def test_week_prompt_carries_the_plan_and_the_weeks_so_far() -> None:
     assert data["plan"]["weeks"][2]["focus"] == "F3"
     assert data["previous_weeks"][0]["sessions"][0]["exercises"] == ["Squat 3x5"]
     assert data["last_week"] == make_week(2).model_dump()
-    assert "between 45 and 75" in user
+    assert "at most 60 minutes" in user
+
+
+def test_the_prompt_carries_what_the_notes_rule_out() -> None:
+    request = SMALL.model_copy(update={"notes": "I hate running; bad knees"})
+    user = prompts.plan_messages(request)[1]["content"]
+    data = json.loads(DATA_BLOCK.search(user).group(1))
+    assert [line.split(":")[0] for line in data["notes_applied"]] == ["running", "knee"]
 
 
 def test_week_problems_name_every_broken_rule() -> None:
-    week = make_week(2, days=2, minutes=90)
+    week = make_week(2, days=2)
     week.sessions[0].exercises[0].sets = 11
     week.sessions[1].exercises[0].rest_seconds = 601
+    week.sessions[1].exercises.append(
+        Exercise(name="Barbell back squat", sets=3, reps="5", rest_seconds=120, notes="")
+    )
+    week.sessions[0].exercises.append(
+        Exercise(name="Easy jog", sets=1, reps="70 min", rest_seconds=0, notes="")
+    )
+    request = SMALL.model_copy(update={"notes": "I hate running"})
 
-    problems = week_problems(week, SMALL, 1)
+    problems = week_problems(week, request, 1)
 
     assert "week is 2, expected 1" in problems
     assert any("expected exactly 3 sessions" in problem for problem in problems)
-    assert any("duration_minutes is 90" in problem for problem in problems)
     assert any("sets must be 1-10" in problem for problem in problems)
     assert any("rest_seconds must be 0-600" in problem for problem in problems)
+    assert any("over the 60 asked" in problem for problem in problems)  # fits_the_time
+    assert any("Barbell back squat needs barbell" in problem for problem in problems)
+    assert any("Easy jog" in p and "against the notes" in p for p in problems)
     assert week_problems(make_week(1), SMALL, 1) == []
 
 

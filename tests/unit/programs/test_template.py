@@ -1,118 +1,210 @@
-"""The template generator: complete, valid, safe and progressive programs for any request."""
+"""The template generator: its structure, doses, time fitting and step interface.
+
+`test_rules_property.py` checks every coaching rule on 1,000 random requests;
+these tests pin the decisions behind them, one finding of issue 11 each.
+"""
 
 import asyncio
-import itertools
-import json
-import re
 import time
-from typing import Any, get_args
+from typing import get_args
 
 import pytest
+from program_helpers import program, request, steps
 
-from programs.catalogue import CATALOGUE, CatalogueExercise
+from programs import coaching, timing
+from programs.catalogue import BY_NAME, PULL_PATTERNS, PUSH_PATTERNS
 from programs.errors import PermanentGenerationError
 from programs.generators import template
-from programs.generators.template import TemplateGenerator, week_shape
-from programs.schemas import Equipment, Experience, Goal, Program, ProgramRequest, Week
+from programs.generators.template import TemplateGenerator
+from programs.rules import facts
+from programs.schemas import Equipment, Goal, ProgramRequest
 
 GOALS = get_args(Goal)
-EXPERIENCES = get_args(Experience)
 ALL_KIT = list(get_args(Equipment))
-BY_NAME = {exercise.name: exercise for exercise in CATALOGUE}
-AEROBIC = {exercise.name for exercise in CATALOGUE if exercise.pattern == "aerobic"}
-REPS = re.compile(r"^(\d+(-\d+)?|\d+s|\d+ min)$")
-# (days_per_week, weeks, session_minutes, equipment): the edges and some of the middle.
-SHAPES = [
-    (1, 1, 15, []),
-    (2, 3, 30, ["dumbbells"]),
-    (3, 5, 60, ["barbell", "dumbbells"]),
-    (4, 8, 45, ["bands", "pull_up_bar"]),
-    (5, 4, 90, ALL_KIT),
-    (6, 12, 120, ["kettlebells"]),
-    (7, 16, 180, ["machines", "bodyweight"]),
-]
 
 
-def request(**fields: Any) -> dict[str, Any]:
-    """A valid request payload, with defaults for what a test does not care about."""
-    defaults = {"goal": "strength", "experience": "intermediate", "days_per_week": 3, "weeks": 4}
-    return ProgramRequest.model_validate({**defaults, **fields}).model_dump()
+def names(session) -> list[str]:  # type: ignore[no-untyped-def]
+    return [exercise.name for exercise in session.exercises]
 
 
-def steps(payload: dict[str, Any], generator: TemplateGenerator | None = None) -> list[Any]:
-    """Run every step as the job engine does, through a JSON round trip like its checkpoints."""
-    generator = generator or TemplateGenerator()
-    done: list[dict[str, Any]] = []
-    results = []
-    for index in range(generator.total_steps(payload)):
-        result = asyncio.run(generator.run_step(payload, index, done))
-        done.append(json.loads(json.dumps(result.output)))
-        results.append(result)
-    return results
+@pytest.mark.parametrize(
+    ("goal", "days", "experience", "expected"),
+    [
+        ("strength", 3, "intermediate", ["Full body A", "Full body B", "Full body C"]),
+        ("hypertrophy", 4, "advanced",
+         ["Upper body A", "Lower body A", "Upper body B", "Lower body B"]),
+        ("strength", 5, "advanced",
+         ["Upper body A", "Lower body A", "Full body C", "Upper body B", "Lower body B"]),
+        ("strength", 6, "advanced", ["Push A", "Pull A", "Legs A", "Push B", "Pull B", "Legs B"]),
+        ("strength", 6, "beginner", ["Full body A", "Upper body A", "Lower body A",
+                                     "Full body B", "Upper body B", "Lower body B"]),
+        ("endurance", 4, "intermediate", ["Conditioning intervals", "Full body A",
+                                          "Tempo aerobic session", "Long easy aerobic session"]),
+    ],
+)  # fmt: skip
+def test_the_week_follows_goal_days_and_experience(
+    goal: str, days: int, experience: str, expected: list[str]
+) -> None:
+    made = program(goal=goal, days_per_week=days, experience=experience, equipment=ALL_KIT,
+                   session_minutes=60)  # fmt: skip
+    assert [session.name for session in made.weeks[0].sessions] == expected
 
 
-def generate(**fields: Any) -> Program:
-    """The finished program for a request."""
-    payload = request(**fields)
-    done = [result.output for result in steps(payload)]
-    return Program.model_validate(TemplateGenerator().result(payload, done))
+def test_the_five_day_split_has_no_two_names_for_one_workout() -> None:
+    """Finding: "Lower body" and "Legs" were the same workout in the 5-day split."""
+    week = program(goal="hypertrophy", days_per_week=5, equipment=ALL_KIT).weeks[0]
+    workouts = [tuple(sorted(names(session))) for session in week.sessions]
+    assert len(set(workouts)) == len(workouts)
 
 
-def catalogued(program: Program) -> list[CatalogueExercise]:
-    """Every exercise of the program except the warm-ups, as catalogue entries."""
-    return [
-        BY_NAME[exercise.name]
-        for week in program.weeks
-        for session in week.sessions
-        for exercise in session.exercises
-        if exercise.name != "Warm-up"
-    ]
-
-
-def volume(week: Week) -> int:
-    """Working sets in a week: everything but warm-ups and steady aerobic finishers."""
-    return sum(
-        exercise.sets
-        for session in week.sessions
-        for exercise in session.exercises
-        if exercise.name != "Warm-up" and exercise.name not in AEROBIC
-    )
-
-
-@pytest.mark.parametrize(("goal", "experience"), itertools.product(GOALS, EXPERIENCES))
-def test_every_request_shape_gives_a_complete_valid_program(goal: str, experience: str) -> None:
-    for days, weeks, minutes, equipment in SHAPES:
-        program = generate(
-            goal=goal, experience=experience, days_per_week=days, weeks=weeks,
-            session_minutes=minutes, equipment=equipment,
-        )  # fmt: skip
-        assert program.generator == "template"
-        assert [week.week for week in program.weeks] == list(range(1, weeks + 1))
-        for week in program.weeks:
-            assert week.focus
-            assert [session.day for session in week.sessions] == list(range(1, days + 1))
+@pytest.mark.parametrize("minutes", [15, 20, 30, 45, 60, 90, 120, 180])
+def test_no_session_runs_over_and_none_is_far_under(minutes: int) -> None:
+    """Finding: a 30-minute request got 32 minutes, 120 got 130, in peak weeks."""
+    for goal in GOALS:
+        made = program(goal=goal, days_per_week=4, weeks=9, session_minutes=minutes,
+                       equipment=ALL_KIT)  # fmt: skip
+        for week in made.weeks:
             for session in week.sessions:
-                assert abs(session.duration_minutes - minutes) <= 0.15 * minutes, session
-                work = [e for e in session.exercises if e.name not in ("Warm-up", *AEROBIC)]
-                assert work, session
-                for exercise in session.exercises:
-                    assert exercise.sets >= 1 and exercise.rest_seconds >= 0
-                    assert REPS.match(exercise.reps), exercise.reps
-                    assert exercise.notes
-        assert all(exercise.name in BY_NAME for exercise in catalogued(program))
+                assert session.duration_minutes == timing.session_minutes(session)
+                share = (
+                    coaching.DELOAD_MIN_TIME_SHARE
+                    if facts.is_deload(week)
+                    else coaching.MIN_TIME_SHARE
+                )
+                assert share * minutes <= session.duration_minutes <= minutes
 
 
-@pytest.mark.parametrize("goal", GOALS)
-@pytest.mark.parametrize("minutes", [15, 20, 30, 45, 60, 75, 90, 120, 150, 180])
-def test_sessions_fit_the_requested_minutes(goal: str, minutes: int) -> None:
-    for days, experience in [(1, "beginner"), (3, "intermediate"), (7, "advanced")]:
-        program = generate(
-            goal=goal, experience=experience, days_per_week=days, weeks=5,
-            session_minutes=minutes, equipment=ALL_KIT,
-        )  # fmt: skip
-        for week in program.weeks:
-            for session in week.sessions:
-                assert abs(session.duration_minutes - minutes) <= 0.15 * minutes, session
+def test_short_strength_sessions_keep_their_rest_and_do_less() -> None:
+    """Finding: a 20-minute strength session gave a bench press 90 s of rest."""
+    made = program(goal="strength", session_minutes=20, equipment=["barbell", "dumbbells"])
+    for _week, session in facts.sessions(made):
+        assert session.exercises[0].rest_seconds == 180
+        for lift in facts.main_lifts(session):
+            assert lift.rest_seconds >= coaching.MIN_REST["strength"]["main"]
+        assert session.duration_minutes <= 20
+
+
+@pytest.mark.parametrize("goal", ["strength", "hypertrophy"])
+def test_lifting_days_are_never_padded_with_cardio(goal: str) -> None:
+    """Finding: a 176-minute lower-body day was 144 minutes of brisk walking."""
+    made = program(goal=goal, days_per_week=4, session_minutes=176, equipment=ALL_KIT)
+    for _week, session in facts.sessions(made):
+        assert not any(facts.is_cardio(exercise) for exercise in session.exercises)
+
+
+def test_endurance_cardio_builds_over_the_weeks() -> None:
+    """Finding: endurance programs shrank their cardio as the weeks built."""
+    made = program(goal="endurance", experience="intermediate", days_per_week=4, weeks=8,
+                   equipment=ALL_KIT)  # fmt: skip
+    building = [facts.cardio_minutes(w) for w in made.weeks if not facts.is_deload(w)]
+    assert building == sorted(building) and building[-1] > building[0]
+
+
+@pytest.mark.parametrize("kit", [[], ["bands"], ["dumbbells"], ALL_KIT])
+def test_every_week_pulls_at_least_as_much_as_it_pushes(kit: list[str]) -> None:
+    """Finding: a quarter of the programs pressed far more than they rowed."""
+    for days in range(1, 8):
+        made = program(goal="hypertrophy", days_per_week=days, weeks=5, equipment=kit)
+        for week in made.weeks:
+            push, pull, _ = facts.push_pull_lower(week)
+            assert push <= pull, (days, week.week)
+
+
+def test_a_pull_day_holds_no_pushing() -> None:
+    """Finding: a diamond push-up sat on a "Pull" day."""
+    made = program(goal="strength", days_per_week=6, experience="advanced", equipment=ALL_KIT)
+    for _week, session in facts.sessions(made):
+        patterns = {BY_NAME[name].pattern for name in names(session)}
+        if session.name.startswith("Pull"):
+            assert not patterns & PUSH_PATTERNS
+        if session.name.startswith("Push"):
+            assert not patterns & PULL_PATTERNS
+
+
+def test_a_bodyweight_program_with_a_sore_wrist_still_pushes() -> None:
+    """Finding: a bodyweight program with a wrist injury had no pushing at all."""
+    made = program(goal="general_fitness", equipment=[], notes="my wrist hurts")
+    pushes = [n for _w, s in facts.sessions(made) for n in names(s)
+              if BY_NAME[n].pattern in PUSH_PATTERNS]  # fmt: skip
+    assert pushes
+    assert not any("wrist_loading" in BY_NAME[n].tags for _w, s in facts.sessions(made)
+                   for n in names(s))  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("notes", "banned"),
+    [
+        ("I hate running", {"Easy run", "Run intervals"}),
+        ("no jumping, upstairs flat", {"High knees", "Jump rope", "Burpee", "Squat jump"}),
+        ("no burpees", {"Burpee"}),
+    ],
+)
+def test_stated_dislikes_are_honoured(notes: str, banned: set[str]) -> None:
+    """Finding: "I hate running" still got an Easy run; "no jumping" got high knees."""
+    for goal in ("endurance", "fat_loss", "general_fitness"):
+        made = program(goal=goal, days_per_week=6, equipment=[], notes=notes)
+        used = {n for _w, s in facts.sessions(made) for n in names(s)}
+        assert not used & banned
+        assert made.notes_applied
+
+
+def test_effort_fits_each_kind_of_exercise() -> None:
+    """Finding: planks and intervals carried the same "RPE 7 ... reps left" sentence."""
+    made = program(goal="fat_loss", days_per_week=4, equipment=ALL_KIT)
+    for _week, session in facts.sessions(made):
+        for exercise in session.exercises:
+            kind = BY_NAME[exercise.name].kind
+            assert ("reps in reserve" in exercise.notes) == (kind == "lift"), exercise
+
+
+def test_the_warm_up_is_its_own_part_of_the_session() -> None:
+    """Finding: the warm-up was exercise 1 with "rest 0 s"."""
+    for _week, session in facts.sessions(program(days_per_week=5)):
+        assert session.warmup is not None and session.warmup.minutes >= 3
+        assert not any("warm" in name.lower() for name in names(session))
+
+
+def test_accessories_rotate_between_blocks_while_main_lifts_stay() -> None:
+    """Finding: the exercises never changed across a 16-week program."""
+    made = program(goal="hypertrophy", experience="intermediate", weeks=16, equipment=ALL_KIT)
+    first, later = made.weeks[0].sessions[0], made.weeks[5].sessions[0]
+    assert names(first)[0] == names(later)[0]
+    assert set(names(first)) != set(names(later))
+
+
+@pytest.mark.parametrize(
+    ("experience", "deloads"),
+    [("beginner", [6, 12]), ("intermediate", [5, 10, 15]), ("advanced", [4, 8, 12])],
+)
+def test_deloads_come_as_often_as_the_experience_needs(experience: str, deloads: list[int]) -> None:
+    """Finding: every experience level got the same deload every 4th week."""
+    made = program(experience=experience, weeks=16, equipment=ALL_KIT)
+    assert [week.week for week in made.weeks if facts.is_deload(week)] == deloads
+    for number in deloads:
+        assert facts.lift_sets(made.weeks[number - 1]) < facts.lift_sets(made.weeks[number - 2])
+
+
+def test_a_beginner_with_a_bad_back_gets_simple_low_impact_work() -> None:
+    """Finding: a beginner with a back injury got burpees, squat jumps, diamond push-ups."""
+    made = program(goal="fat_loss", experience="beginner", days_per_week=5, equipment=[],
+                   notes="lower back pain")  # fmt: skip
+    for _week, session in facts.sessions(made):
+        for name in names(session):
+            tags = BY_NAME[name].tags
+            assert not tags & {"technical", "jumping", "high_impact", "spinal_loading"}, name
+
+
+def test_titles_say_what_the_program_is() -> None:
+    """Finding: titles were formulaic."""
+    made = program(goal="hypertrophy", experience="advanced", weeks=12, days_per_week=4)
+    assert made.title == "Muscle-building (hypertrophy), advanced: 12 weeks, 4 days a week, 60 min"
+
+
+def test_notes_nobody_understood_stay_visible() -> None:
+    made = program(notes="Training for a wedding in June; bad knees")
+    assert made.notes_not_understood == ["Training for a wedding in June"]
+    assert any(change.startswith("knee") for change in made.notes_applied)
+    assert "not understood" in made.summary
 
 
 def test_plan_step_then_one_step_per_week_without_usage() -> None:
@@ -125,6 +217,15 @@ def test_plan_step_then_one_step_per_week_without_usage() -> None:
     assert [result.output["focus"] for result in results[1:]] == focuses
 
 
+def test_a_resumed_job_writes_the_same_weeks() -> None:
+    payload = request(weeks=6, days_per_week=5)
+    results = steps(payload)
+    generator = TemplateGenerator()
+    done = [result.output for result in results[:4]]
+    again = asyncio.run(generator.run_step(payload, 4, done))
+    assert again.output == results[4].output
+
+
 def test_week_outside_the_plan_is_a_permanent_error() -> None:
     generator = TemplateGenerator()
     req = ProgramRequest.model_validate(request(weeks=2))
@@ -133,165 +234,12 @@ def test_week_outside_the_plan_is_a_permanent_error() -> None:
         asyncio.run(generator.week(req, plan, [], 3))
 
 
-@pytest.mark.parametrize(
-    ("goal", "days", "expected"),
-    [
-        ("strength", 3, ["Full body A", "Full body B", "Full body C"]),
-        ("hypertrophy", 4, ["Upper body A", "Lower body A", "Upper body B", "Lower body B"]),
-        ("strength", 6, ["Push A", "Pull A", "Legs A", "Push B", "Pull B", "Legs B"]),
-        ("endurance", 3, ["Full body A", "Conditioning", "Full body B"]),
-        ("fat_loss", 4, ["Upper body", "Conditioning A", "Lower body", "Conditioning B"]),
-    ],
-)
-def test_split_follows_days_and_goal(goal: str, days: int, expected: list[str]) -> None:
-    program = generate(goal=goal, days_per_week=days, equipment=ALL_KIT)
-    assert [session.name for session in program.weeks[0].sessions] == expected
-
-
-def test_day_variants_differ() -> None:
-    week = generate(days_per_week=3, equipment=ALL_KIT).weeks[0]
-    names = [{e.name for e in session.exercises} - {"Warm-up"} for session in week.sessions]
-    assert names[0] != names[1] != names[2]
-
-
-@pytest.mark.parametrize(
-    "equipment",
-    [[], ["bodyweight"], ["dumbbells"], ["bands"], ["pull_up_bar"], ["machines", "kettlebells"]],
-)
-def test_only_owned_equipment_is_used(equipment: list[str]) -> None:
-    owned = {*equipment, "bodyweight"}
-    for goal in GOALS:
-        program = generate(goal=goal, days_per_week=5, weeks=2, equipment=equipment)
-        for exercise in catalogued(program):
-            assert exercise.equipment <= owned, exercise.name
-            assert "barbell" not in exercise.equipment
-
-
-def test_owned_equipment_is_put_to_use() -> None:
-    used = {kit for e in catalogued(generate(equipment=["barbell"])) for kit in e.equipment}
-    assert "barbell" in used
-
-
-def test_empty_equipment_means_bodyweight() -> None:
-    assert generate(equipment=[]) == generate(equipment=["bodyweight"])
-
-
-KNEE = {"jumping", "high_impact", "deep_knee_flexion"}
-
-
-@pytest.mark.parametrize(
-    ("notes", "tags", "goal", "kits", "mention"),
-    [
-        ("Sore left shoulder: no overhead pressing.", {"overhead"}, "strength", ([], ALL_KIT),
-         "shoulder"),
-        ("Bad knee after an ACL repair", KNEE, "fat_loss", ([], ALL_KIT), "knee"),
-        ("lower back pain", {"spinal_loading", "spinal_flexion"}, "strength",
-         (["barbell"], ALL_KIT), "lower back"),
-        ("my wrist hurts", {"wrist_loading"}, "fat_loss", ([], ["dumbbells"]), "wrist"),
-    ],
-)  # fmt: skip
-def test_injuries_in_notes_remove_tagged_exercises(
-    notes: str, tags: set[str], goal: str, kits: tuple[list[str], ...], mention: str
-) -> None:
-    for equipment in kits:
-        fields = {"goal": goal, "days_per_week": 4, "equipment": equipment}
-        baseline = generate(**fields)
-        adapted = generate(**fields, notes=notes)
-        assert any(e.tags & tags for e in catalogued(baseline)), "the test needs a baseline"
-        assert not any(e.tags & tags for e in catalogued(adapted))
-        assert mention in adapted.summary
-        assert mention not in baseline.summary
-
-
-def test_healthy_notes_change_nothing() -> None:
-    assert generate(notes="No knee problems, shoulders are fine") == generate()
-
-
-def test_progression_builds_volume_within_a_block() -> None:
-    for goal, experience in itertools.product(GOALS, EXPERIENCES):
-        for minutes in (30, 60, 90):
-            program = generate(
-                goal=goal, experience=experience, weeks=3, session_minutes=minutes,
-                equipment=ALL_KIT,
-            )  # fmt: skip
-            first, second, third = (volume(week) for week in program.weeks)
-            assert first < second <= third, (goal, experience, minutes)
-            assert first < third
-
-
-def test_first_exercise_gains_sets_week_over_week() -> None:
-    program = generate(goal="hypertrophy", weeks=3, equipment=ALL_KIT)
-    sets = [week.sessions[0].exercises[1].sets for week in program.weeks]
-    assert sets[0] < sets[1] < sets[2]
-
-
-def test_long_blocks_deload_every_fourth_week() -> None:
-    program = generate(goal="strength", weeks=9, equipment=ALL_KIT)
-    volumes = [volume(week) for week in program.weeks]
-    for deload in (4, 8):
-        assert volumes[deload - 1] < volumes[deload - 2]
-        assert volumes[deload - 1] < volumes[deload]
-        assert program.weeks[deload - 1].focus.startswith("Deload")
-        assert "Deload" in program.weeks[deload - 1].sessions[0].exercises[1].notes
-    assert not any(w.focus.startswith("Deload") for w in program.weeks if w.week % 4)
-
-
-def test_week_shape_deloads_only_long_programs_and_never_week_one() -> None:
-    assert [n for n in range(1, 17) if week_shape(n, 16).deload] == [4, 8, 12, 16]
-    assert [n for n in range(1, 5) if week_shape(n, 4).deload] == []
-    assert all(not week_shape(1, weeks).deload for weeks in range(1, 17))
-    assert week_shape(5, 8).block == 1 and week_shape(5, 8).step == 0
-
-
-def test_later_blocks_lift_heavier_in_strength() -> None:
-    program = generate(goal="strength", weeks=9, equipment=ALL_KIT)
-    first_lift = [week.sessions[0].exercises[1] for week in program.weeks]
-    assert first_lift[0].name == first_lift[8].name == "Barbell back squat"
-    assert int(first_lift[8].reps) < int(first_lift[0].reps)
-
-
-def main_lifts(goal: str, experience: str = "intermediate") -> list[Any]:
-    """The first exercise after the warm-up of each week-1 lifting session."""
-    program = generate(goal=goal, experience=experience, equipment=ALL_KIT)
-    sessions = program.weeks[0].sessions
-    return [s.exercises[1] for s in sessions if not s.name.startswith("Conditioning")]
-
-
-def test_doses_follow_the_goal() -> None:
-    for lift in main_lifts("strength"):
-        assert int(lift.reps) <= 6 and lift.rest_seconds >= 150
-    for lift in main_lifts("hypertrophy"):
-        low, high = map(int, lift.reps.split("-"))
-        assert 6 <= low and high <= 12 and 60 <= lift.rest_seconds <= 120
-    for lift in main_lifts("endurance"):
-        assert int(lift.reps.split("-")[0]) >= 12 and lift.rest_seconds <= 60
-    for lift in main_lifts("fat_loss"):
-        assert "Circuit" in lift.notes and lift.rest_seconds <= 45
-
-
-@pytest.mark.parametrize("goal", GOALS)
-def test_beginners_do_fewer_sets(goal: str) -> None:
-    def sets(experience: str) -> list[int]:
-        return [lift.sets for lift in main_lifts(goal, experience)]
-
-    for fewer, more in zip(sets("beginner"), sets("advanced"), strict=True):
-        assert fewer < more
-    assert sum(sets("beginner")) < sum(sets("intermediate")) < sum(sets("advanced"))
-
-
-def test_conditioning_days_use_timed_intervals() -> None:
-    week = generate(goal="endurance", days_per_week=2, equipment=ALL_KIT).weeks[0]
-    conditioning = week.sessions[1]
-    assert conditioning.name == "Conditioning"
-    assert all(e.reps.endswith(("s", "min")) for e in conditioning.exercises)
-
-
 def test_same_request_same_program() -> None:
     fields = {"goal": "hypertrophy", "days_per_week": 5, "weeks": 6, "equipment": ALL_KIT}
-    template.layout.cache_clear()
-    first = generate(**fields)
-    template.layout.cache_clear()
-    assert generate(**fields) == first
+    first = program(**fields)
+    template.layout.layout.cache_clear()
+    template.layout.context.cache_clear()
+    assert program(**fields) == first
 
 
 def test_step_delay_is_awaited() -> None:
@@ -315,11 +263,9 @@ def test_zero_delay_never_sleeps(monkeypatch: pytest.MonkeyPatch) -> None:
     generator = TemplateGenerator()
     req = ProgramRequest.model_validate(request(days_per_week=7, equipment=ALL_KIT))
 
-    async def thousand_steps() -> None:
-        for number in range(1, 1001):
+    async def many_steps() -> None:
+        for number in range(1, 201):
             plan, _ = await generator.plan(req)
             await generator.week(req, plan, [], number % 4 + 1)
 
-    started = time.monotonic()
-    asyncio.run(thousand_steps())
-    assert time.monotonic() - started < 5  # loose: it only shows nothing sleeps
+    asyncio.run(many_steps())

@@ -11,6 +11,7 @@ from typing import Annotated
 
 from fastapi import Depends, HTTPException, Request, status
 
+from jobs.engine import Engine
 from programs.service import Programs
 from settings import Settings
 
@@ -27,8 +28,15 @@ async def get_programs(request: Request) -> Programs:
     return programs
 
 
+async def get_engine(request: Request) -> Engine:
+    """This process's job engine, which the lifespan started."""
+    engine: Engine = request.app.state.engine
+    return engine
+
+
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 ProgramsDep = Annotated[Programs, Depends(get_programs)]
+EngineDep = Annotated[Engine, Depends(get_engine)]
 
 
 async def require_token(request: Request, settings: SettingsDep) -> None:

@@ -20,8 +20,6 @@ from sqlalchemy import event
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
-from settings import get_settings
-
 SQLITE_BUSY_TIMEOUT_MS = 10_000  # writers queue behind each other instead of failing
 _IMMEDIATE = "progen_sqlite_immediate"
 SQLITE_POOL_SIZE = 48  # FastAPI's 40 threads plus the engine's to_thread workers
@@ -166,6 +164,8 @@ def __getattr__(name: str) -> Any:
     if name != "engine":
         raise AttributeError(name)
     if _engine is None:
+        from settings import get_settings  # the snippet's edge: the engine never reads settings
+
         url = get_settings().database_url
         path = sqlite_path(url)
         if path is not None and not path.exists():

@@ -29,6 +29,7 @@ from db import failures
 from db.database import Sessions
 from jobs import metrics, store
 from jobs.batch import GroupCommit
+from jobs.config import EngineConfig
 from jobs.errors import LeaseLost, PermanentStepError, StepError
 from jobs.status import Reason
 from jobs.steps import JSON, StepHandler
@@ -39,18 +40,6 @@ StopCause = Literal["lost", "cancel", "shutdown"]
 POLL_SECONDS = 1.0  # how often an idle runner looks for due retries or peers' submissions
 FIRST_WRITE_RETRY_SECONDS = 0.2  # then doubling, up to MAX_WRITE_RETRY_SECONDS
 MAX_WRITE_RETRY_SECONDS = 5.0
-
-
-@dataclass(frozen=True)
-class RunnerConfig:
-    """The knobs of a runner, from settings."""
-
-    concurrency: int
-    backoff_base: float
-    timeout_seconds: float
-    #: how long a job's writes are retried through a database outage (HEARTBEAT_STALE_SECONDS:
-    #: after that the job is lost anyway)
-    write_retry_seconds: float = 30.0
 
 
 @dataclass
@@ -80,7 +69,7 @@ class Runner:
     """
 
     def __init__(
-        self, *, sessions: Sessions, instance_id: str, handler: StepHandler, config: RunnerConfig
+        self, *, sessions: Sessions, instance_id: str, handler: StepHandler, config: EngineConfig
     ) -> None:
         self._sessions = sessions
         self._batch = GroupCommit(sessions, tail=self, coalesce=store.COALESCE)  # shared commits

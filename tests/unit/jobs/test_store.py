@@ -17,7 +17,7 @@ from jobs import clock, instances, queries, recovery, store
 from jobs.errors import InvalidTransition, JobNotFound, LeaseLost
 from jobs.status import Reason
 
-POLICY = recovery.Policy(stale_seconds=90, backoff_base=10)
+CONFIG = factories.engine_config(stale_seconds=90, backoff_base=10)
 
 
 def _events(sessions, job_id):
@@ -83,7 +83,7 @@ def test_heartbeat_renews_held_leases_and_omits_lost_ones(sessions):
     kept = factories.running(sessions, owner="me", heartbeat_age=50)
     lost = factories.running(sessions, owner="me", heartbeat_age=200)
     with sessions.write() as session:
-        recovery.reclaim_stale(session, policy=POLICY, instance_id="monitor")
+        recovery.reclaim_stale(session, config=CONFIG, instance_id="monitor")
         answer = store.heartbeat(session, owner="me", leases=[kept, lost])
     assert answer == {kept.job_id: False}
     assert (clock.utcnow() - factories.load(sessions, kept.job_id).heartbeat_at).total_seconds() < 5
@@ -122,7 +122,7 @@ def test_checkpoint_saves_steps_and_refuses_a_lost_lease(sessions):
 def test_late_worker_cannot_complete_a_reclaimed_job(sessions):
     lease = factories.running(sessions, owner="frozen", heartbeat_age=500)
     with sessions.write() as session:
-        [reclaimed] = recovery.reclaim_stale(session, policy=POLICY, instance_id="monitor")
+        [reclaimed] = recovery.reclaim_stale(session, config=CONFIG, instance_id="monitor")
     assert reclaimed.status == "pending"
     with pytest.raises(LeaseLost), sessions.write() as session:
         store.complete(session, lease=lease, result={"late": True}, usage=None)
@@ -233,7 +233,7 @@ def test_reclaim_stale_hands_back_lost_jobs_and_leaves_fresh_ones(sessions):
     lost = factories.running(sessions, owner="peer", heartbeat_age=120)
     fresh = factories.running(sessions, owner="peer", heartbeat_age=10)
     with sessions.write() as session:
-        [job] = recovery.reclaim_stale(session, policy=POLICY, instance_id="me")
+        [job] = recovery.reclaim_stale(session, config=CONFIG, instance_id="me")
     assert job.id == lost.job_id and job.status == "pending" and job.recoveries == 1
     assert job.error == recovery.stale_message(90)
     assert job.recovery_note == "worker stopped responding during step 1 of 5; starts over"
@@ -245,7 +245,7 @@ def test_reclaim_stale_hands_back_lost_jobs_and_leaves_fresh_ones(sessions):
 def test_reclaim_fails_a_job_out_of_attempts(sessions):
     lease = factories.running(sessions, owner="peer", heartbeat_age=120, max_attempts=1)
     with sessions.write() as session:
-        [job] = recovery.reclaim_stale(session, policy=POLICY, instance_id="me")
+        [job] = recovery.reclaim_stale(session, config=CONFIG, instance_id="me")
     assert (job.status, job.finished_at is not None) == ("failed", True)
     assert job.id == lease.job_id
 
@@ -260,7 +260,7 @@ def test_monitor_race_a_job_completed_after_the_choice_stays_completed(sessions)
     with sessions.write() as session:
         again = recovery.reclaim_stale(
             session,
-            policy=POLICY,
+            config=CONFIG,
             instance_id="me",
             where=recovery.Job.id.in_([j.id for j in chosen]),
         )
@@ -330,7 +330,7 @@ def test_claims_heartbeats_sweeps_and_pruning_read_their_partial_indexes(session
 
     def stale() -> None:
         with sessions.write() as session:
-            recovery.reclaim_stale(session, policy=POLICY, instance_id="me")
+            recovery.reclaim_stale(session, config=CONFIG, instance_id="me")
 
     def owners() -> None:
         with sessions.read() as session:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 from datetime import datetime
+from types import SimpleNamespace
 from typing import Literal
 
 from fastapi import Response
@@ -60,7 +61,7 @@ class JobOut(BaseModel):
     recovery_note: str | None
 
     @classmethod
-    def of(cls, job: Job | JobView) -> JobOut:
+    def of(cls, job: Job | JobView | SimpleNamespace) -> JobOut:
         """Shape a job (an ORM object or a `queries.view` row) for the API."""
         progress = None
         if job.total_steps:
@@ -93,7 +94,7 @@ class JobOut(BaseModel):
         )
 
 
-def retry_after(job: Job | JobView) -> int | None:
+def retry_after(job: Job | JobView | SimpleNamespace) -> int | None:
     """Whole seconds a client should wait before polling a non-terminal job again."""
     if job.status == JobStatus.IN_PROGRESS:
         return IN_PROGRESS_POLL_SECONDS

@@ -106,6 +106,8 @@ class Instance(Base):
 def status_is(*statuses: JobStatus) -> sa.ColumnElement[bool]:
     """`status = 'x'` (or IN) with literal values: a planner can match a partial
     index's `status = 'pending'` against a literal, never against a parameter."""
-    literals = [sa.literal_column(f"'{status.value}'") for status in statuses]
+    literals: list[sa.ColumnElement[str]] = [
+        sa.literal_column(f"'{status.value}'") for status in statuses
+    ]
     column = Job.__table__.c.status
     return column == literals[0] if len(literals) == 1 else column.in_(literals)

@@ -117,7 +117,7 @@ class Runner:
             return fn(session, **kwargs)
 
     async def _db(self, fn: Callable[..., T], **kwargs: Any) -> T:
-        return await asyncio.to_thread(self._tx, fn, **kwargs)
+        return await asyncio.to_thread(lambda: self._tx(fn, **kwargs))
 
     async def _write(self, fn: Callable[..., T], *, ends: str | None = None, **kwargs: Any) -> T:
         """A job's fenced write, retried through a database blip; `ends` names the job
@@ -187,12 +187,12 @@ class Runner:
         asked = self._asked
         owner = self._instance_id
 
-        def claim(session: Session) -> tuple[list[store.JobRow], int, int]:
+        def claim(session: Session) -> tuple[list[sa.Row[Any]], int, int]:
             return store.claim(session, owner=owner, limit=limit), limit, asked
 
         return claim
 
-    def deliver(self, outcome: tuple[list[store.JobRow], int, int]) -> None:
+    def deliver(self, outcome: tuple[list[sa.Row[Any]], int, int]) -> None:
         """Run the jobs a batch's claim took."""
         jobs, limit, asked = outcome
         if len(jobs) < limit:

@@ -25,7 +25,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from types import SimpleNamespace
-from typing import Any
+from typing import Any, TypeVar, cast
 
 import sqlalchemy as sa
 from sqlalchemy import event
@@ -43,9 +43,11 @@ COMPLETED, FAILED, CANCELLED = (
 )
 MAX_BACKOFF_SECONDS = 3600  # an hour: longer waits help nobody
 NO_SYNC = {"synchronize_session": False}  # rows come back through RETURNING
-JOBS, EVENTS = Job.__table__, JobEvent.__table__
+#: the tables themselves (declarative tables are `Table`s), for Core statements
+JOBS, EVENTS = cast(sa.Table, Job.__table__), cast(sa.Table, JobEvent.__table__)
 #: an ORM object, or a read-only row or view with the same attributes
 JobRow = Job | sa.Row[Any] | SimpleNamespace
+T = TypeVar("T")
 _QUEUED = "progen_queued"  # in Session.info: {table: rows} this transaction has yet to insert
 
 
@@ -80,7 +82,7 @@ def new_job_id() -> str:
 
 def backoff_seconds(base: float, attempt: int) -> float:
     """Exponential backoff with jitter: base * 2**(attempt-1), between 80 % and 120 %."""
-    delay = base * 2 ** max(attempt - 1, 0) * random.uniform(0.8, 1.2)
+    delay = base * 2.0 ** max(attempt - 1, 0) * random.uniform(0.8, 1.2)
     return min(delay, MAX_BACKOFF_SECONDS)
 
 
@@ -455,11 +457,12 @@ COALESCE: dict[Callable[..., Any], Many] = {
 }
 
 
-def _raise_lost(outcomes: list[Any]) -> Any:
+def _raise_lost(outcomes: Sequence[T | LeaseLost]) -> T:
     """The one outcome of a single call: raised if it is LeaseLost."""
-    if isinstance(outcomes[0], LeaseLost):
-        raise outcomes[0]
-    return outcomes[0]
+    outcome = outcomes[0]
+    if isinstance(outcome, LeaseLost):
+        raise outcome
+    return outcome
 
 
 def _held(session: Session, leases: Sequence[Lease]) -> dict[str, sa.Row[Any]]:
@@ -474,7 +477,7 @@ def _held(session: Session, leases: Sequence[Lease]) -> dict[str, sa.Row[Any]]:
     }
 
 
-_HELD = (
+_HELD: sa.Select[Any] = (
     sa.select(JOBS.c.id, JOBS.c.owner, JOBS.c.attempts, JOBS.c.max_attempts, JOBS.c.created_at)
     .where(JOBS.c.id.in_(sa.bindparam("ids", expanding=True)), JOBS.c.status == IN_PROGRESS)
     .with_for_update()

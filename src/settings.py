@@ -6,17 +6,36 @@ cannot work stops the start with one line that names the variable.
 
 from __future__ import annotations
 
+import ipaddress
 import sys
 from functools import lru_cache
-from typing import Literal
+from typing import Annotated, Literal
+from urllib.parse import urlsplit
 
-from pydantic import Field, SecretStr, ValidationError, model_validator
+from pydantic import Field, PlainSerializer, SecretStr, ValidationError, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+from sqlalchemy.engine import make_url
 
 from jobs.config import EngineConfig
 
 VERSION = "0.1.0"
-_SECRET_FIELDS = {"openai_api_key", "api_token", "database_url"}  # never echoed back
+#: never echoed back in a configuration error
+_SECRET_FIELDS = {"openai_api_key", "api_token", "database_url", "metrics_token", "openai_base_url"}
+LOOPBACK_HOSTS = ("localhost", "127.0.0.1", "[::1]")  # ALLOWED_HOSTS' default
+WILDCARD_BINDS = ("0.0.0.0", "::", "[::]")  # a HOST that names no host a client can send
+
+
+def redacted_url(url: str) -> str:
+    """A database URL without its password (the raw text never, if it cannot be parsed)."""
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except Exception:
+        return "the configured URL"
+
+
+#: The URL is a plain `str` for its many readers (`make_engine(settings.database_url)`), but
+#: `repr(settings)` leaves it out and `model_dump()` gives it without its password.
+DatabaseUrl = Annotated[str, PlainSerializer(redacted_url, return_type=str), Field(repr=False)]
 
 
 class ConfigError(ValueError):
@@ -28,7 +47,7 @@ class Settings(BaseSettings):
 
     model_config = SettingsConfigDict(env_file=".env", extra="ignore", frozen=True)
 
-    database_url: str = "sqlite:///./data/programs.db"
+    database_url: DatabaseUrl = "sqlite:///./data/programs.db"
     host: str = "127.0.0.1"
     port: int = Field(8000, ge=1, le=65535)
     heartbeat_interval_seconds: float = Field(30, gt=0)
@@ -48,6 +67,13 @@ class Settings(BaseSettings):
     api_token: SecretStr | None = None
     job_retention_days: float = Field(30, gt=0)
     log_format: Literal["text", "json"] = "text"  # json: one object per line, for log shippers
+    max_pending_jobs: int = Field(1000, ge=1)
+    submit_rate_per_minute: int = Field(60, ge=0)
+    forwarded_allow_ips: str = "127.0.0.1"
+    allowed_hosts: str | None = None  # None: LOOPBACK_HOSTS plus HOST (see `served_hosts`)
+    allow_anonymous: bool = False
+    metrics_token: SecretStr | None = None
+    docs_enabled: bool = True
 
     @model_validator(mode="after")
     def _consistent(self) -> Settings:
@@ -63,7 +89,35 @@ class Settings(BaseSettings):
             )
         if self.api_token is not None and not self.api_token.get_secret_value().strip():
             raise ConfigError("API_TOKEN is set but empty: unset it or give it a value")
+        if self.metrics_token is not None and not self.metrics_token.get_secret_value().strip():
+            raise ConfigError("METRICS_TOKEN is set but empty: unset it or give it a value")
+        if self.openai_base_url and _has_credentials(self.openai_base_url):
+            raise ConfigError(
+                "OPENAI_BASE_URL must not contain a user name or password (the HTTP client "
+                "logs the URL): put the key in OPENAI_API_KEY"
+            )
         return self
+
+    @property
+    def served_hosts(self) -> frozenset[str] | None:
+        """Host names (lower case, IPv6 in brackets) requests may name; None = any (`*`)."""
+        if self.allowed_hosts and self.allowed_hosts.strip():  # an empty value: the default
+            names = {name.strip().lower() for name in self.allowed_hosts.split(",")}
+            return None if "*" in names else frozenset(names - {""})
+        names = set(LOOPBACK_HOSTS)
+        if self.host not in WILDCARD_BINDS:
+            names.add(_bracketed(self.host.lower()))
+        return frozenset(names)
+
+    @property
+    def host_is_loopback(self) -> bool:
+        """Whether HOST only accepts connections from this machine."""
+        if self.host.lower() == "localhost":
+            return True
+        try:
+            return ipaddress.ip_address(self.host.strip("[]")).is_loopback
+        except ValueError:  # a host name: it may resolve to anything
+            return False
 
     @property
     def has_openai_key(self) -> bool:
@@ -88,6 +142,24 @@ class Settings(BaseSettings):
             retention_days=self.job_retention_days,
             shutdown_grace_seconds=self.shutdown_grace_seconds,
         )
+
+
+def _has_credentials(url: str) -> bool:
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return "@" in url
+    return parts.username is not None or parts.password is not None
+
+
+def _bracketed(host: str) -> str:
+    """An IPv6 address as a Host header writes it: `[::1]`."""
+    try:
+        if ipaddress.ip_address(host).version == 6:
+            return f"[{host}]"
+    except ValueError:
+        pass
+    return host
 
 
 def describe(error: ValidationError) -> str:

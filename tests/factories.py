@@ -101,6 +101,8 @@ def app_settings(db_url: str, **overrides: Any) -> Any:
         "monitor_interval_seconds": 1,
         "shutdown_grace_seconds": 0,
         "job_retry_backoff_seconds": 0,
+        "allowed_hosts": "testserver,localhost,127.0.0.1",  # TestClient's Host is testserver
+        "submit_rate_per_minute": 0,  # tests submit in bursts; the limit has its own tests
     }
     values.update(overrides)
     return Settings(_env_file=None, **values)  # type: ignore[call-arg]

@@ -103,13 +103,7 @@ class Point(NamedTuple):
     status: str
     attempts: int
     owner: str | None
-    steps: int  # saved steps
-
-
-def _steps_len(dialect: str) -> sa.ColumnElement[int]:
-    """How many steps a job has saved, in SQL (JSONB on PostgreSQL, JSON text on SQLite)."""
-    length = sa.func.jsonb_array_length if dialect == "postgresql" else sa.func.json_array_length
-    return sa.func.coalesce(length(Job.steps), 0)
+    steps: int  # finished steps (steps_done: a completed job drops the saved outputs)
 
 
 class Sampler(threading.Thread):
@@ -136,9 +130,9 @@ class Sampler(threading.Thread):
         """One sample of every job not yet seen terminal."""
         todo = [job_id for job_id in self.ids() if job_id not in self.done]
         for chunk in chunks(todo):
-            query = sa.select(
-                Job.id, Job.status, Job.attempts, Job.owner, _steps_len(self.engine.dialect.name)
-            ).where(Job.id.in_(chunk))
+            query = sa.select(Job.id, Job.status, Job.attempts, Job.owner, Job.steps_done).where(
+                Job.id.in_(chunk)
+            )
             with self.engine.connect() as conn:
                 rows = conn.execute(query).all()
             now = time.time()

@@ -147,13 +147,17 @@ def broken_chains(evidence: Evidence) -> list[str]:
 
 
 def incomplete(evidence: Evidence) -> list[str]:
-    """Completed jobs without all their steps or their weeks; a steps_done that disagrees
-    with the saved steps."""
+    """Completed jobs without all their steps or their weeks, or still keeping the step
+    outputs (completing drops them); an unfinished job whose steps_done disagrees with
+    its saved steps."""
     found = []
     for j in evidence.jobs.values():
         saved = len(j.steps or [])
-        if (j.status == JobStatus.COMPLETED and saved != j.total_steps) or j.steps_done != saved:
-            found.append(f"{j.id}: {saved} of {j.total_steps} steps, steps_done {j.steps_done}")
+        done = j.status == JobStatus.COMPLETED
+        if (done and (j.steps_done != j.total_steps or saved)) or (
+            not done and j.steps_done != saved
+        ):
+            found.append(f"{j.id}: {j.steps_done} of {j.total_steps} steps, {saved} kept")
         elif j.status == JobStatus.COMPLETED and (
             not j.result or len(j.result.get("weeks", [])) != j.request["weeks"]
         ):

@@ -8,10 +8,10 @@ from typing import Any
 
 import sqlalchemy as sa
 from fastapi import FastAPI, Request
-from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
+from api.admission import Rejected
 from db import failures
 from jobs.errors import InvalidCursor, InvalidTransition, JobError, JobNotFound
 from programs.service import IdempotencyConflict
@@ -31,22 +31,33 @@ async def _job_error(_request: Request, error: Exception) -> JSONResponse:
     return JSONResponse({"detail": str(error)}, status_code=code)
 
 
-def _json_safe(value: Any) -> Any:
-    """Echoed input can hold what JSON cannot (1e400 parses to inf, "\udfff" is no
-    UTF-8): say it in words instead of failing the 422 with a 500."""
-    if isinstance(value, float) and not math.isfinite(value):
-        return str(value)
+MAX_ECHO_DEPTH = 8  # nesting of echoed input; deeper levels are elided
+
+
+def _json_safe(value: Any, depth: int = 0) -> Any:
+    """Echoed input as JSON can carry it, whatever the client sent: 1e400 parses to inf,
+    "\udfff" and a form body's raw bytes are no UTF-8, and input nested 900 levels deep
+    would exhaust the stack (a 500, and a traceback quoting the input in the log).
+    Deeper than MAX_ECHO_DEPTH it says "..." instead."""
+    if depth > MAX_ECHO_DEPTH:
+        return "..."
+    if isinstance(value, bool | int | None):
+        return value
+    if isinstance(value, float):
+        return value if math.isfinite(value) else str(value)
+    if isinstance(value, bytes):
+        value = value.decode("utf-8", "backslashreplace")
     if isinstance(value, str):
         return value.encode("utf-8", "backslashreplace").decode("utf-8")
     if isinstance(value, dict):
-        return {_json_safe(key): _json_safe(item) for key, item in value.items()}
-    if isinstance(value, list):
-        return [_json_safe(item) for item in value]
-    return value
+        return {str(_json_safe(k, depth + 1)): _json_safe(v, depth + 1) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_json_safe(item, depth + 1) for item in value]
+    return _json_safe(str(value), depth)  # e.g. the exception in a validator's ctx
 
 
 async def _invalid_request(_request: Request, error: RequestValidationError) -> JSONResponse:
-    detail = _json_safe(jsonable_encoder(error.errors()))
+    detail = [_json_safe(dict(item)) for item in error.errors()]
     return JSONResponse({"detail": detail}, status_code=422)
 
 
@@ -64,9 +75,18 @@ async def _database_error(request: Request, error: Exception) -> JSONResponse:
     )
 
 
+async def _rejected(_request: Request, error: Rejected) -> JSONResponse:
+    return JSONResponse(
+        {"detail": error.detail},
+        status_code=429,
+        headers={"Retry-After": str(error.retry_after)},
+    )
+
+
 def register(app: FastAPI) -> None:
     """Map every JobError subclass to its status; keep 422 bodies valid JSON; storage
     failures to 503."""
     app.add_exception_handler(sa.exc.SQLAlchemyError, _database_error)
     app.add_exception_handler(JobError, _job_error)
+    app.add_exception_handler(Rejected, _rejected)  # type: ignore[arg-type]
     app.add_exception_handler(RequestValidationError, _invalid_request)  # type: ignore[arg-type]

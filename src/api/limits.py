@@ -20,7 +20,7 @@ class BodyLimit:
             return
         length = dict(scope["headers"]).get(b"content-length")
         if length is not None and not length.isdigit():
-            await _answer(send, 400, b'{"detail":"Content-Length is not a number"}')
+            await answer(send, 400, b'{"detail":"Content-Length is not a number"}')
             return
         if length is not None and int(length) > self.max_bytes:
             await _too_large(send)
@@ -46,10 +46,11 @@ class BodyLimit:
 
 
 async def _too_large(send: Send) -> None:
-    await _answer(send, 413, b'{"detail":"Request body is larger than 64 KiB"}')
+    await answer(send, 413, b'{"detail":"Request body is larger than 64 KiB"}')
 
 
-async def _answer(send: Send, status: int, body: bytes) -> None:
+async def answer(send: Send, status: int, body: bytes) -> None:
+    """Answer with this status and JSON body, without the app."""
     await send(
         {
             "type": "http.response.start",

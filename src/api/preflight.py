@@ -19,6 +19,8 @@ from db import failures
 from db.database import describe_error, make_engine, redact, sqlite_path
 from settings import Settings, load_or_exit
 
+MIN_TOKEN_CHARS = 16  # the contract's floor; a token guessed online must take forever
+
 
 def _fail(line: str) -> None:
     print(f"progen: configuration error: {line}", file=sys.stderr)  # noqa: T201
@@ -28,6 +30,8 @@ def _fail(line: str) -> None:
 def checked_settings() -> Settings:
     """Valid settings on a reachable database, with logging set up; else exit 2."""
     settings = load_or_exit()
+    _check_token(settings)
+    _check_exposure(settings)
     check_sqlite_folder(settings.database_url)
     try:
         engine = make_engine(settings.database_url)
@@ -54,6 +58,33 @@ def checked_settings() -> Settings:
         engine.dispose()
     logs.configure(settings.log_format)
     return settings
+
+
+def _check_token(settings: Settings) -> None:
+    """API_TOKEN must be long enough to resist guessing, and sendable in a header."""
+    if settings.api_token is None:
+        return
+    token = settings.api_token.get_secret_value()
+    if len(token) < MIN_TOKEN_CHARS:
+        _fail(
+            f"API_TOKEN: too short ({len(token)} characters; at least {MIN_TOKEN_CHARS}): "
+            "use e.g. the output of `openssl rand -hex 32`"
+        )
+    if not (token.isascii() and token.isprintable()) or token != token.strip():
+        _fail(
+            "API_TOKEN: use printable ASCII without surrounding spaces "
+            "(a header carries no other characters reliably)"
+        )
+
+
+def _check_exposure(settings: Settings) -> None:
+    """A public HOST without API_TOKEN would let anyone spend the service: refuse it."""
+    if settings.host_is_loopback or settings.api_token is not None or settings.allow_anonymous:
+        return
+    _fail(
+        f"HOST: {settings.host} accepts connections from other machines but API_TOKEN is "
+        "unset: set API_TOKEN, or ALLOW_ANONYMOUS=true to serve everyone"
+    )
 
 
 def redact_safely(url: str) -> str:

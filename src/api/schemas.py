@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import json
 import math
 from datetime import datetime
 from types import SimpleNamespace
-from typing import Literal
+from typing import Any, Literal, Self
 
 from fastapi import Response
 from pydantic import BaseModel, ConfigDict
@@ -36,13 +37,13 @@ class Usage(BaseModel):
     total_tokens: int = 0
 
 
-class JobOut(BaseModel):
-    """A job as the contract shows it, plus progress time, usage and recoveries."""
+class JobFields(BaseModel):
+    """A job as the contract shows it, but its program: plus progress time, usage and
+    recoveries."""
 
     id: str
     status: JobStatus
     request: ProgramRequest
-    result: Program | None
     error: str | None
     attempts: int
     max_attempts: int
@@ -61,7 +62,7 @@ class JobOut(BaseModel):
     recovery_note: str | None
 
     @classmethod
-    def of(cls, job: Job | JobView | SimpleNamespace) -> JobOut:
+    def of(cls, job: Job | JobView | SimpleNamespace, **more: Any) -> Self:
         """Shape a job (an ORM object or a `queries.view` row) for the API."""
         progress = None
         if job.total_steps:
@@ -74,7 +75,6 @@ class JobOut(BaseModel):
             id=job.id,
             status=JobStatus(job.status),
             request=ProgramRequest.model_construct(**job.request),
-            result=Program.model_validate(job.result) if job.result else None,
             error=job.error,
             attempts=job.attempts,
             max_attempts=job.max_attempts,
@@ -91,7 +91,35 @@ class JobOut(BaseModel):
             usage=Usage(**job.usage) if job.usage else None,
             recoveries=job.recoveries,
             recovery_note=job.recovery_note,
+            **more,
         )
+
+
+class JobOut(JobFields):
+    """A job as the contract shows it (the shape documented for every job answer)."""
+
+    result: Program | None
+
+
+class JobSummary(JobFields):
+    """A job in a list: no program (GET the job for it), only its title once completed."""
+
+    title: str | None
+
+
+def job_json(job: Job | JobView | Any, result_json: str | None = None) -> str:
+    """The Job JSON of a job row, its program passed through as stored.
+
+    `result_json` is the program as the stored JSON text (`Programs.result_json`),
+    spliced in unparsed: a 250 KB program costs a copy, not a parse, a validation
+    and a serialisation. Without it, a store or ORM row's `result` dict is used
+    (None until completed; a poll row has none).
+    """
+    stored = result_json
+    if stored is None and getattr(job, "result", None) is not None:
+        stored = json.dumps(job.result)
+    head = JobFields.of(job).model_dump_json()
+    return f'{head[:-1]},"result":{stored or "null"}}}'
 
 
 def retry_after(job: Job | JobView | SimpleNamespace) -> int | None:
@@ -109,7 +137,7 @@ def retry_after(job: Job | JobView | SimpleNamespace) -> int | None:
 class JobPage(BaseModel):
     """One page of the job list, newest first."""
 
-    items: list[JobOut]
+    items: list[JobSummary]
     next_cursor: str | None
 
 
@@ -147,12 +175,12 @@ class HealthOut(BaseModel):
 
 
 def json_response(
-    model: BaseModel, *, status_code: int = 200, headers: dict[str, str] | None = None
+    model: BaseModel | str, *, status_code: int = 200, headers: dict[str, str] | None = None
 ) -> Response:
-    """The model as JSON, serialised once: polled routes skip FastAPI's second
-    validation of a response the model has already validated."""
+    """The model (or JSON text) as JSON, serialised once: polled routes skip FastAPI's
+    second validation of a response the model has already validated."""
     return Response(
-        model.model_dump_json(),
+        model if isinstance(model, str) else model.model_dump_json(),
         status_code=status_code,
         headers=headers,
         media_type="application/json",

@@ -9,6 +9,7 @@ directory finds the server's database instead of creating an empty one.
 
 from __future__ import annotations
 
+import os
 import threading
 from collections.abc import Iterator
 from contextlib import AbstractContextManager, contextmanager, nullcontext
@@ -27,11 +28,18 @@ PG_CONNECT_TIMEOUT_SECONDS = 3
 PG_IDLE_TX_TIMEOUT_MS = 30_000  # our transactions last milliseconds
 PG_LOCK_TIMEOUT_MS = 10_000
 PROJECT_DIR = Path(__file__).resolve().parents[2]  # src/db/database.py -> the project
+DATA_DIR_MODE = 0o700  # notes hold health data (injuries): no other user reads them
+DATA_FILE_MODE = 0o600  # SQLite gives -wal and -shm the database file's mode
 
 
 def make_engine(url: str, **kwargs: Any) -> sa.Engine:
-    """Build an engine; SQLite gets WAL, busy_timeout and foreign keys."""
+    """Build an engine; SQLite gets WAL, busy_timeout and foreign keys.
+
+    A relative SQLite path is the project's (see `project_relative`). `hide_parameters`:
+    a logged statement error never carries its bound values (a request's notes, a program).
+    """
     url = project_relative(url)
+    kwargs.setdefault("hide_parameters", True)
     parsed = make_url(url)
     if parsed.get_backend_name() != "sqlite":
         kwargs.setdefault("pool_pre_ping", True)  # survive a database restart
@@ -49,7 +57,7 @@ def make_engine(url: str, **kwargs: Any) -> sa.Engine:
                 },
             )
         return sa.create_engine(url, **kwargs)
-    _ensure_parent_dir(parsed.database)
+    _private_file(parsed.database)
     kwargs.setdefault("connect_args", {"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000})
     # As many pooled connections as threads that use them (FastAPI's thread pool has
     # 40): an overflow connection is closed on return, and opening one costs PRAGMAs.
@@ -80,10 +88,20 @@ def project_relative(url: str) -> str:
     return make_url(url).set(database=str(path)).render_as_string(hide_password=False)
 
 
-def _ensure_parent_dir(database: str | None) -> None:
-    """Create `./data/` on the first start so the default URL just works."""
-    if database and database != ":memory:" and not database.startswith("file:"):
-        Path(database).parent.mkdir(parents=True, exist_ok=True)
+def _private_file(database: str | None) -> None:
+    """Create `./data/` (0700) on the first start so the default URL just works, and keep
+    the database file and its -wal/-shm readable by this user only (0600)."""
+    if not database or database == ":memory:" or database.startswith("file:"):
+        return
+    path = Path(database)
+    if not path.parent.exists():
+        path.parent.mkdir(mode=DATA_DIR_MODE, parents=True, exist_ok=True)
+    os.close(os.open(path, os.O_CREAT | os.O_WRONLY, DATA_FILE_MODE))  # before SQLite makes it
+    for name in (database, f"{database}-wal", f"{database}-shm"):
+        try:
+            os.chmod(name, DATA_FILE_MODE)  # also files an older version made 0644
+        except FileNotFoundError:
+            pass
 
 
 def _sqlite_on_connect(dbapi_conn: Any, _record: Any) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import fcntl
+import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -10,13 +11,15 @@ from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
 
+from db.database import DATA_FILE_MODE
+
 if TYPE_CHECKING:
     from alembic.config import Config
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 #: the newest migration's revision (tests/unit/test_migrations.py checks it is Alembic's head):
 #: a start on an up-to-date schema then reads one row and never imports Alembic (~0.3 s)
-HEAD = "0003"
+HEAD = "0004"
 PG_LOCK_KEY = 7_341_020_001  # any constant: the advisory lock all instances agree on
 
 
@@ -79,6 +82,7 @@ def _exclusive(engine: sa.Engine) -> Iterator[None]:
     if not database or database == ":memory:":
         yield
         return
-    with open(f"{database}.migrate.lock", "w") as lock:
+    lock_file = os.open(f"{database}.migrate.lock", os.O_CREAT | os.O_WRONLY, DATA_FILE_MODE)
+    with os.fdopen(lock_file, "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
         yield

@@ -39,6 +39,7 @@ class Job(Base):
         sa.Index("ix_jobs_running_owner", "owner", **_only("status = 'in_progress'")),
         sa.Index("ix_jobs_finished", "finished_at", **_only("finished_at IS NOT NULL")),
         sa.Index("ix_jobs_created", "created_at", "id"),  # pages, newest first
+        sa.UniqueConstraint("idempotency_scope", "idempotency_key"),  # a key is per caller
     )
 
     id: Mapped[str] = mapped_column(sa.String(36), primary_key=True)
@@ -60,7 +61,9 @@ class Job(Base):
     usage: Mapped[dict[str, int] | None] = mapped_column(JSONType, default=None)
     recoveries: Mapped[int] = mapped_column(default=0)
     recovery_note: Mapped[str | None] = mapped_column(sa.String(300), default=None)
-    idempotency_key: Mapped[str | None] = mapped_column(sa.String(255), unique=True)
+    idempotency_key: Mapped[str | None] = mapped_column(sa.String(255))
+    #: whose key it is: "token" when API_TOKEN is set, else the client's address
+    idempotency_scope: Mapped[str | None] = mapped_column(sa.String(80), default=None)
     request_hash: Mapped[str | None] = mapped_column(sa.String(64), default=None)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)

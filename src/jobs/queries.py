@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import functools
 import json
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
@@ -27,20 +28,28 @@ _SHOWN = (
 #: Exactly the columns the API shows (never the step outputs), as Core: a poll skips the
 #: ORM's identity map and per-object state (0.24 ms against 0.6 ms for `session.get`).
 VIEW_COLUMNS = tuple(Job.__table__.c[name] for name in _SHOWN)
-_VIEW_ONE = sa.select(*VIEW_COLUMNS).where(Job.id == sa.bindparam("job_id"))  # built once
+Columns = tuple[sa.ColumnElement[Any], ...]
 
 
-def view(connection: sa.Connection, job_id: str) -> JobView:
-    """The job's shown columns, or JobNotFound."""
-    row = connection.execute(_VIEW_ONE, {"job_id": job_id}).one_or_none()
+@functools.lru_cache(maxsize=8)
+def _view_one(columns: Columns) -> sa.Select[Any]:
+    """One job's row of these columns, built once per set."""
+    return sa.select(*columns).where(Job.id == sa.bindparam("job_id"))
+
+
+def view(connection: sa.Connection, job_id: str, columns: Columns = VIEW_COLUMNS) -> JobView:
+    """The job's shown columns (or these), or JobNotFound."""
+    row = connection.execute(_view_one(columns), {"job_id": job_id}).one_or_none()
     if row is None:
         raise JobNotFound(f"no job has id {job_id}")
     return row
 
 
-def by_idempotency_key(session: Session, key: str) -> Job | None:
-    """The job created with this Idempotency-Key, if any."""
-    return session.scalar(sa.select(Job).where(Job.idempotency_key == key))
+def by_idempotency_key(session: Session, key: str, scope: str) -> Job | None:
+    """The job this caller (`scope`) created with this Idempotency-Key, if any."""
+    return session.scalar(
+        sa.select(Job).where(Job.idempotency_scope == scope, Job.idempotency_key == key)
+    )
 
 
 def events(session: Session, job_id: str) -> list[JobEvent]:
@@ -69,10 +78,16 @@ def _decode(cursor: str) -> tuple[datetime, str]:
 
 
 def page(
-    connection: sa.Connection, *, statuses: Sequence[JobStatus], limit: int, cursor: str | None
+    connection: sa.Connection,
+    *,
+    statuses: Sequence[JobStatus],
+    limit: int,
+    cursor: str | None,
+    columns: Columns = VIEW_COLUMNS,
 ) -> tuple[list[JobView], str | None]:
-    """Newest first, `limit` at a time; the cursor continues after the last job returned."""
-    query = sa.select(*VIEW_COLUMNS).order_by(Job.created_at.desc(), Job.id.desc()).limit(limit + 1)
+    """Newest first, `limit` at a time; the cursor continues after the last job returned.
+    `columns` must include `id` and `created_at` (the cursor's)."""
+    query = sa.select(*columns).order_by(Job.created_at.desc(), Job.id.desc()).limit(limit + 1)
     if statuses:
         query = query.where(Job.status.in_([status.value for status in statuses]))
     if cursor:
@@ -80,7 +95,7 @@ def page(
         query = query.where(
             sa.or_(Job.created_at < created, sa.and_(Job.created_at == created, Job.id < job_id))
         )
-    jobs = list(connection.execute(query))
+    jobs: list[JobView] = list(connection.execute(query))
     more = len(jobs) > limit
     jobs = jobs[:limit]
     return jobs, (_encode(jobs[-1]) if more and jobs else None)
@@ -120,3 +135,18 @@ def oldest_heartbeat(session: Session) -> datetime | None:
     return session.scalar(
         sa.select(sa.func.min(Job.heartbeat_at)).where(_RUNNING)  # ix_jobs_running
     )
+
+
+_PENDING_UP_TO = (
+    sa.select(sa.func.count())
+    .select_from(
+        sa.select(Job.id).where(status_is(JobStatus.PENDING)).limit(sa.bindparam("n")).subquery()
+    )
+    .scalar_subquery()
+)
+
+
+def pending_up_to(connection: sa.Connection, limit: int) -> int:
+    """How many jobs are pending, counted up to `limit`: reads at most `limit` entries of
+    ix_jobs_pending however long the queue is (admission's cap check)."""
+    return int(connection.execute(sa.select(_PENDING_UP_TO), {"n": limit}).scalar_one())

@@ -201,6 +201,7 @@ def create(
     max_attempts: int,
     total_steps: int | None = None,
     idempotency_key: str | None = None,
+    idempotency_scope: str | None = None,
     request_hash: str | None = None,
 ) -> SimpleNamespace:
     """Insert a new pending job and its creation event; returns a view of the row.
@@ -222,6 +223,7 @@ def create(
         cancel_requested=False,
         recoveries=0,
         idempotency_key=idempotency_key,
+        idempotency_scope=idempotency_scope,
         request_hash=request_hash,
         created_at=now,
         updated_at=now,
@@ -367,8 +369,8 @@ def complete(
     steps: list[Any] | None = None,
     message: str | None = None,
 ) -> JobRow:
-    """Finish the job with its result (and the last step's output, saved in the same
-    write); a lost lease discards them."""
+    """Finish the job with its result (and the progress of its last step, in the same
+    write; the step outputs are dropped); a lost lease discards them."""
     call = {"lease": lease, "result": result, "usage": usage, "steps": steps, "message": message}
     return _raise_lost(complete_many(session, [call]))
 
@@ -376,7 +378,10 @@ def complete(
 def complete_many(
     session: Session, calls: list[dict[str, Any]]
 ) -> list[SimpleNamespace | LeaseLost]:
-    """Several jobs' `complete` calls in one statement: the ended job, or LeaseLost."""
+    """Several jobs' `complete` calls in one statement: the ended job, or LeaseLost.
+
+    The step outputs are dropped in the same fenced write: the result holds them all,
+    and a completed job never resumes (they would double its storage)."""
     now = clock.utcnow()
     writes = []
     for call in calls:
@@ -385,10 +390,10 @@ def complete_many(
             "result": call["result"],
             "usage": call["usage"],
             "error": None,
+            "steps": [],
         }
         if call.get("steps") is not None:
             values.update(
-                steps=call["steps"],
                 steps_done=len(call["steps"]),
                 progress_message=call.get("message"),
                 progress_at=now,

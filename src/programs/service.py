@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -24,6 +25,13 @@ from jobs.models import Job, JobEvent
 from jobs.status import JobStatus
 from programs.generators.base import ProgramGenerator
 from programs.schemas import ProgramRequest
+
+#: A poll: everything but the program (`result_json` reads that, for completed jobs only).
+POLL_COLUMNS = tuple(c for c in queries.VIEW_COLUMNS if c.name != "result")
+#: A list: no program at all, only its title, which the database extracts from the
+#: stored JSON (a page never brings a program into this process).
+SUMMARY_COLUMNS = (*POLL_COLUMNS, Job.result["title"].as_string().label("title"))
+_RESULT_JSON = sa.select(sa.cast(Job.result, sa.Text)).where(Job.id == sa.bindparam("job_id"))
 
 
 class IdempotencyConflict(JobError):
@@ -77,54 +85,68 @@ class Programs:
         return self.engine.config.max_attempts
 
     async def submit(
-        self, request: ProgramRequest, idempotency_key: str | None
+        self, request: ProgramRequest, idempotency_key: str | None, *, caller: str = "local"
     ) -> tuple[store.JobRow, bool]:
-        """Create a pending job (or return the one this key made); True when created.
+        """Create a pending job (or return the one this caller's key made); True when created.
 
-        The insert rides on the runner's group commit: concurrent submits share a
-        commit, and the same transaction can already claim the new job.
+        Keys are the caller's own (`caller`: who sent it, see `api.deps.caller`; "local"
+        for in-process callers such as the benchmarks): another
+        caller's same key makes a new job, never replays theirs. The insert rides on
+        the runner's group commit: concurrent submits share a commit, and the same
+        transaction can already claim the new job.
         """
         payload = request.model_dump()
         digest = hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()
-        if idempotency_key is not None and (found := await self._replay(idempotency_key, digest)):
+        key = None if idempotency_key is None else (idempotency_key, caller)
+        if key is not None and (found := await self._replay(key, digest)):
             return found, False
         values = {
             "payload": payload,
             "max_attempts": self.max_attempts,
             "total_steps": self.generator.total_steps(payload),
             "idempotency_key": idempotency_key,
+            "idempotency_scope": caller if idempotency_key is not None else None,
             "request_hash": digest,
         }
         job = await self.engine.submit(_create, **values)
         if job is not None:
             return job, True
         # Two requests with one key raced; the other insert won.
-        assert idempotency_key is not None  # only a key can collide
-        if found := await self._replay(idempotency_key, digest):
+        assert key is not None  # only a key can collide
+        if found := await self._replay(key, digest):
             return found, False
         raise IdempotencyConflict()  # its job was pruned in between: let the client decide
 
-    async def _replay(self, key: str, digest: str) -> Job | None:
+    async def _replay(self, key: tuple[str, str], digest: str) -> Job | None:
         return await asyncio.to_thread(self._replay_now, key, digest)
 
-    def _replay_now(self, key: str, digest: str) -> Job | None:
+    def _replay_now(self, key: tuple[str, str], digest: str) -> Job | None:
         with self.sessions.read() as session:
-            job = queries.by_idempotency_key(session, key)
+            job = queries.by_idempotency_key(session, *key)
         if job is not None and job.request_hash != digest:
             raise IdempotencyConflict()
         return job
 
     def get(self, job_id: str) -> queries.JobView:
-        """One job, as the API shows it."""
+        """One job as the API shows it, but its program (`POLL_COLUMNS`)."""
         with self.sessions.engine.connect() as connection:
-            return queries.view(connection, _checked(job_id))
+            return queries.view(connection, _checked(job_id), POLL_COLUMNS)
+
+    def result_json(self, job_id: str) -> str | None:
+        """A job's program as the stored JSON text: it was validated when the job
+        completed, so it is served as it is, never parsed, validated or re-serialised."""
+        with self.sessions.engine.connect() as connection:
+            stored = connection.execute(_RESULT_JSON, {"job_id": _checked(job_id)}).scalar()
+        return None if stored is None else str(stored)
 
     def page(
         self, statuses: Sequence[JobStatus], limit: int, cursor: str | None
     ) -> tuple[list[queries.JobView], str | None]:
-        """Newest first, with a cursor to the next page."""
+        """Newest first, with a cursor to the next page; summaries (`SUMMARY_COLUMNS`)."""
         with self.sessions.engine.connect() as connection:
-            return queries.page(connection, statuses=statuses, limit=limit, cursor=cursor)
+            return queries.page(
+                connection, statuses=statuses, limit=limit, cursor=cursor, columns=SUMMARY_COLUMNS
+            )
 
     def events(self, job_id: str) -> list[JobEvent]:
         """A job's status changes, oldest first."""

@@ -66,8 +66,10 @@ def server(tmp_path_factory) -> Iterator[Server]:
 
 @pytest.fixture(scope="session")
 def token_server(tmp_path_factory) -> Iterator[Server]:
-    """A server that wants `Authorization: Bearer e2e-token` on /api/*."""
-    with live_server(tmp_path_factory.mktemp("e2e-token-server"), API_TOKEN="e2e-token") as srv:
+    """A server that wants `Authorization: Bearer e2e-token-0123456789` on /api/*."""
+    with live_server(
+        tmp_path_factory.mktemp("e2e-token-server"), API_TOKEN="e2e-token-0123456789"
+    ) as srv:
         yield srv
 
 

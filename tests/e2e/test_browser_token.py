@@ -25,7 +25,7 @@ def create_job(base_url: str, token: str) -> dict:
 
 
 def test_page_asks_for_the_token_once_and_keeps_it(page: Page, token_server):
-    job = create_job(token_server.url, "e2e-token")
+    job = create_job(token_server.url, "e2e-token-0123456789")
     auth_headers: list[str | None] = []
     page.on(
         "request",
@@ -43,16 +43,16 @@ def test_page_asks_for_the_token_once_and_keeps_it(page: Page, token_server):
     dialog.get_by_label("API token").fill("wrong-token")
     dialog.get_by_role("button", name="Use token").click()
     expect(page.locator("#token-error")).to_be_visible()  # asked again, saying why
-    dialog.get_by_label("API token").fill("e2e-token")
+    dialog.get_by_label("API token").fill("e2e-token-0123456789")
     dialog.get_by_role("button", name="Use token").click()
 
     expect(dialog).to_be_hidden()
     expect(page.locator(f'li.job[data-id="{job["id"]}"]')).to_be_visible()
-    assert page.evaluate("sessionStorage.getItem('progen.apiToken')") == "e2e-token"
-    assert "Bearer e2e-token" in auth_headers
+    assert page.evaluate("sessionStorage.getItem('progen.apiToken')") == "e2e-token-0123456789"
+    assert "Bearer e2e-token-0123456789" in auth_headers
 
     auth_headers.clear()
     page.reload()  # the tab keeps its token: no second question
     expect(page.locator(f'li.job[data-id="{job["id"]}"]')).to_be_visible()
     expect(dialog).to_be_hidden()
-    assert auth_headers and set(auth_headers) == {"Bearer e2e-token"}
+    assert auth_headers and set(auth_headers) == {"Bearer e2e-token-0123456789"}

@@ -82,7 +82,7 @@ def test_the_favicon_is_served_and_nothing_is_missing(page: Page, server):
 
 
 def test_a_401_on_submit_opens_the_prompt_and_then_the_whole_list_loads(page: Page, token_server):
-    earlier = [create_job(token_server.url, token="e2e-token") for _ in range(2)]
+    earlier = [create_job(token_server.url, token="e2e-token-0123456789") for _ in range(2)]
     page.set_viewport_size(SIZES["phone"])
     page.goto(token_server.url + "/")
     dialog = page.get_by_role("dialog")
@@ -93,7 +93,7 @@ def test_a_401_on_submit_opens_the_prompt_and_then_the_whole_list_loads(page: Pa
     with page.expect_response(lambda r: r.url.endswith("/generate") and r.status == 202) as info:
         page.get_by_role("button", name="Generate program").click()
         expect(dialog).to_be_visible()  # the same prompt, from the submit
-        dialog.get_by_label("API token").fill("e2e-token")
+        dialog.get_by_label("API token").fill("e2e-token-0123456789")
         dialog.get_by_role("button", name="Use token").click()
     made = info.value.json()
     for job in [*earlier, made]:

@@ -160,7 +160,7 @@ def test_the_sheet_and_the_json_download(page: Page, server, job):
 
 
 def test_downloads_send_the_token(page: Page, token_server):
-    job = completed_job(token_server.url, token="e2e-token", days_per_week=2, weeks=1)
+    job = completed_job(token_server.url, token="e2e-token-0123456789", days_per_week=2, weeks=1)
     page.set_viewport_size(SIZES["desktop"])
     auth: dict[str, str | None] = {}
     page.on(
@@ -169,7 +169,7 @@ def test_downloads_send_the_token(page: Page, token_server):
     )
     page.goto(f"{token_server.url}/#/programs/{job['id']}")
     dialog = page.get_by_role("dialog")
-    dialog.get_by_label("API token").fill("e2e-token")
+    dialog.get_by_label("API token").fill("e2e-token-0123456789")
     dialog.get_by_role("button", name="Use token").click()
     expect(page.locator("#program-title")).to_have_text(job["result"]["title"])
     with page.expect_download() as download:
@@ -180,4 +180,4 @@ def test_downloads_send_the_token(page: Page, token_server):
     )
     with page.expect_download():
         page.get_by_role("button", name="Download sheet (.csv)").click()
-    assert auth["ics"] == auth["csv"] == "Bearer e2e-token"
+    assert auth["ics"] == auth["csv"] == "Bearer e2e-token-0123456789"

@@ -22,7 +22,7 @@ from harness.waiting import wait_for
 ROOT = Path(__file__).resolve().parents[2]
 SRC = ROOT / "src"
 
-#: every variable of the contract: none may leak in from the caller's shell
+#: every variable of the contract (and LOG_FORMAT): none may leak in from the caller's shell
 PROGEN_VARIABLES = frozenset(
     {
         "DATABASE_URL",
@@ -51,6 +51,7 @@ PROGEN_VARIABLES = frozenset(
         "ALLOW_ANONYMOUS",
         "METRICS_TOKEN",
         "DOCS_ENABLED",
+        "LOG_FORMAT",
     }
 )
 #: what every server of ours runs with: offline, on loopback, and no admission limits,

@@ -32,14 +32,14 @@ def chain(*steps: Step) -> list[Any]:
 
 
 def job(job_id: str, status: str = "completed", **columns: Any) -> Any:
-    """A job row: by default completed with its 2 steps and 1 week."""
+    """A job row: by default completed with its 2 steps done (outputs dropped) and 1 week."""
     values = {
         "id": job_id,
         "status": status,
         "attempts": 1,
         "max_attempts": 3,
         "error": None,
-        "steps": [{}, {}],
+        "steps": [],
         "steps_done": 2,
         "total_steps": 2,
         "request": {"weeks": 1},
@@ -182,17 +182,19 @@ def test_each_safety_check_can_fail() -> None:
 def test_missing_steps_weeks_and_early_failures_are_found() -> None:
     evidence = _evidence(
         [
-            job("short", steps=[{}], steps_done=1),
-            job("miscounted", steps_done=1),
+            job("short", steps_done=1),
+            job("kept_outputs", steps=[{}, {}]),
+            job("miscounted", "in_progress", steps=[{}, {}], steps_done=1),
             job("no_weeks", result={"weeks": []}),
-            job("gave_up_early", "failed", attempts=1),
-            job("used_up", "failed", attempts=3),
+            job("gave_up_early", "failed", attempts=1, steps=[{}, {}]),
+            job("used_up", "failed", attempts=3, steps=[{}, {}]),
         ],
         {},
         [],
     )
     assert [p.split(":")[0] for p in proof.incomplete(evidence)] == [
         "short",
+        "kept_outputs",
         "miscounted",
         "no_weeks",
     ]

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from api import http_metrics  # noqa: F401  (registers progen_http_requests_rejected_total)
+from api import rejections  # noqa: F401  (registers progen_http_requests_rejected_total)
 from jobs import metrics
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -240,6 +240,12 @@ STARTUP_CASES = [
     ("PORT", {"PORT": "70000"}),
     ("DATABASE_URL", {"DATABASE_URL": "not a url"}),
     ("DATABASE_URL", {"DATABASE_URL": "nosuchdriver://x/y"}),
+    ("API_TOKEN", {"API_TOKEN": "short-token-15c"}),  # 15 characters: one short of the floor
+    ("API_TOKEN", {"API_TOKEN": "non-ascii-tökén-long-enough"}),
+    ("HOST", {"HOST": "0.0.0.0"}),  # public, no API_TOKEN
+    ("HOST", {"HOST": "192.0.2.10"}),
+    ("HOST", {"HOST": "progen.example.com"}),
+    ("OPENAI_BASE_URL", {"OPENAI_BASE_URL": "https://user:pw@proxy.example/v1"}),
 ]
 
 
@@ -274,3 +280,48 @@ def test_valid_configuration_imports_the_app(tmp_path):
         tmp_path, DATABASE_URL=f"sqlite:///{tmp_path / 'ok.db'}", GENERATOR="template"
     )
     assert done.returncode == 0, done.stderr
+
+
+@pytest.mark.integration
+@pytest.mark.parametrize(
+    "env",
+    [
+        {"HOST": "0.0.0.0", "API_TOKEN": "sixteen-chars-ok"},
+        {"HOST": "0.0.0.0", "ALLOW_ANONYMOUS": "true"},
+        {"HOST": "::1"},
+        {"HOST": "localhost"},
+    ],
+    ids=["public-with-token", "public-anonymous-allowed", "ipv6-loopback", "localhost"],
+)
+def test_exposure_that_is_safe_or_chosen_starts(tmp_path, env):
+    done = _start_app(tmp_path, DATABASE_URL=f"sqlite:///{tmp_path / 'ok.db'}", **env)
+    assert done.returncode == 0, done.stderr
+
+
+def test_secrets_stay_out_of_repr_and_dump():
+    settings = factories.app_settings(
+        "postgresql+psycopg://progen:hunter2pass@db.example/progen",
+        api_token="api-token-SECRET-0123",
+        metrics_token="metrics-SECRET-0123",
+        openai_api_key="sk-SECRET-key",
+    )
+    shown = repr(settings) + str(settings.model_dump()) + settings.model_dump_json()
+    for secret in ("hunter2pass", "api-token-SECRET", "metrics-SECRET", "sk-SECRET"):
+        assert secret not in shown
+    assert (
+        settings.model_dump()["database_url"] == "postgresql+psycopg://progen:***@db.example/progen"
+    )
+    assert settings.database_url.endswith("hunter2pass@db.example/progen")  # still usable
+
+
+def test_the_edge_defaults_equal_the_contract():
+    settings = Settings()
+    assert (
+        settings.max_pending_jobs,
+        settings.submit_rate_per_minute,
+        settings.forwarded_allow_ips,
+        settings.served_hosts,
+        settings.allow_anonymous,
+        settings.metrics_token,
+        settings.docs_enabled,
+    ) == (1000, 60, "127.0.0.1", {"localhost", "127.0.0.1", "[::1]"}, False, None, True)

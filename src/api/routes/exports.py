@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import json
+from collections.abc import Callable
 from typing import Annotated, Any
 
-from fastapi import APIRouter, HTTPException, Query, Response, status
+from fastapi import APIRouter, HTTPException, Query, Request, Response, status
+from starlette.concurrency import run_in_threadpool
 
+from api import reads
 from api.deps import ProgramsDep, TokenCheck
 from api.schemas import ErrorOut
 from jobs.status import JobStatus
@@ -23,15 +27,26 @@ router = APIRouter(
 )
 
 
-def _program(programs: ProgramsDep, job_id: str) -> tuple[str, dict[str, Any]]:
-    """The job's id and program, or 409 while it has none."""
-    job = programs.get(job_id)
-    if job.status != JobStatus.COMPLETED or not job.result:
+async def _export(
+    request: Request, programs: ProgramsDep, job_id: str, render: Callable[[str, Any], Response]
+) -> Response:
+    """`render(job id, program)` of a completed job, else 409.
+
+    A program is a heavy read: it is read, parsed and rendered in the thread pool, under
+    the app's bound on heavy reads at once (`HEAVY_READS`), like a completed job's poll.
+    """
+    job = await reads.run(programs.sessions.engine, programs.get, job_id)
+    if job.status != JobStatus.COMPLETED:
         raise HTTPException(
             status.HTTP_409_CONFLICT,
             f"The job is {job.status}: its program can be exported once it has completed",
         )
-    return job.id, job.result
+
+    def read_and_render() -> Response:
+        return render(job.id, json.loads(programs.result_json(job.id) or "null"))
+
+    async with request.app.state.heavy_reads:
+        return await run_in_threadpool(read_and_render)
 
 
 def _attachment(body: str | bytes, media_type: str, name: str) -> Response:
@@ -50,7 +65,8 @@ def _attachment(body: str | bytes, media_type: str, name: str) -> Response:
         422: {"model": ErrorOut, "description": "A calendar option cannot be used"},
     },
 )
-def program_ics(
+async def program_ics(
+    request: Request,
     job_id: str,
     programs: ProgramsDep,
     start: Annotated[
@@ -61,19 +77,22 @@ def program_ics(
     tz: Annotated[str | None, Query(max_length=64, description="IANA name, default UTC")] = None,
 ) -> Response:
     """The program as an RFC 5545 calendar, one event per session."""
-    job_id, program = _program(programs, job_id)
-    try:
-        options = exports.calendar_options(
-            days_per_week=len(program["weeks"][0]["sessions"]),
-            start=start,
-            days=days,
-            at=time,
-            tz=tz,
-        )
-    except exports.ExportError as error:
-        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, str(error)) from None
-    body = exports.to_ics(program, options, uid=job_id)
-    return _attachment(body, "text/calendar", exports.filename(program, job_id, "ics"))
+
+    def render(job_id: str, program: Any) -> Response:
+        try:
+            options = exports.calendar_options(
+                days_per_week=len(program["weeks"][0]["sessions"]),
+                start=start,
+                days=days,
+                at=time,
+                tz=tz,
+            )
+        except exports.ExportError as error:
+            raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, str(error)) from None
+        body = exports.to_ics(program, options, uid=job_id)
+        return _attachment(body, "text/calendar", exports.filename(program, job_id, "ics"))
+
+    return await _export(request, programs, job_id, render)
 
 
 @router.get(
@@ -81,9 +100,11 @@ def program_ics(
     response_class=Response,
     responses={200: {"content": {"text/csv": {}}, "description": "One row per exercise"}},
 )
-def program_csv(job_id: str, programs: ProgramsDep) -> Response:
+async def program_csv(request: Request, job_id: str, programs: ProgramsDep) -> Response:
     """The program as CSV: week, day, session, order, exercise, sets, reps, rest, notes."""
-    job_id, program = _program(programs, job_id)
-    return _attachment(
-        exports.to_csv(program), "text/csv", exports.filename(program, job_id, "csv")
-    )
+
+    def render(job_id: str, program: Any) -> Response:
+        csv = exports.to_csv(program)
+        return _attachment(csv, "text/csv", exports.filename(program, job_id, "csv"))
+
+    return await _export(request, programs, job_id, render)

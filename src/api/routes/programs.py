@@ -4,14 +4,25 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Header, Query, Response, status
+import sqlalchemy as sa
+from fastapi import APIRouter, Header, Query, Request, Response, status
+from starlette.concurrency import run_in_threadpool
 
 from api import reads
-from api.deps import ProgramsDep, TokenCheck
-from api.schemas import ErrorOut, EventOut, JobOut, JobPage, json_response, retry_after
+from api.deps import AdmissionDep, CallerDep, ProgramsDep, TokenCheck
+from api.schemas import (
+    ErrorOut,
+    EventOut,
+    JobOut,
+    JobPage,
+    JobSummary,
+    job_json,
+    json_response,
+    retry_after,
+)
+from jobs import queries
 from jobs.status import JobStatus
 from programs.schemas import ProgramRequest
-from programs.service import Programs
 
 router = APIRouter(
     prefix="/api/programs",
@@ -28,6 +39,23 @@ BODY: Responses = {
     400: {"model": ErrorOut, "description": "Undecodable body"},
     413: {"model": ErrorOut, "description": "Body over 64 KiB"},
 }
+BUSY: Responses = {
+    429: {
+        "model": ErrorOut,
+        "description": "Queue full (MAX_PENDING_JOBS) or too many submits from this client "
+        "(SUBMIT_RATE_PER_MINUTE); see Retry-After",
+    }
+}
+
+
+def _pending(engine: sa.Engine, limit: int) -> int:
+    with engine.connect() as connection:
+        return queries.pending_up_to(connection, limit)
+
+
+def _client(request: Request) -> str | None:
+    """The client's address (behind a trusted proxy, the one it forwards)."""
+    return request.client.host if request.client else None
 
 
 @router.post(
@@ -38,37 +66,52 @@ BODY: Responses = {
         200: {"model": JobOut, "description": "Replay of an Idempotency-Key"},
         409: {"model": ErrorOut, "description": "Key reused with another body"},
         **BODY,
+        **BUSY,
     },
 )
 async def generate(
     body: ProgramRequest,
+    request: Request,
     programs: ProgramsDep,
+    admission: AdmissionDep,
+    caller: CallerDep,
     idempotency_key: Annotated[str | None, Header(min_length=1, max_length=255)] = None,
 ) -> Response:
     """Queue a program; poll the job at `Location` until it is terminal."""
-    job, created = await programs.submit(body, idempotency_key)
+    engine = programs.sessions.engine
+    with admission.reserve(_client(request)) as ticket:
+        ticket.check_queue(await reads.run(engine, _pending, engine, admission.max_pending + 1))
+        job, created = await programs.submit(body, idempotency_key, caller=caller)
+        ticket.accepted = created
     return json_response(
-        JobOut.of(job),
+        job_json(job),
         status_code=status.HTTP_202_ACCEPTED if created else status.HTTP_200_OK,
         headers={"Location": f"/api/programs/jobs/{job.id}"},
     )
 
 
-def _job_response(programs: Programs, job_id: str) -> Response:
-    job = programs.get(job_id)
+def _job_response(job: queries.JobView, result_json: str | None) -> Response:
     seconds = retry_after(job)
     headers = {"Retry-After": str(seconds)} if seconds is not None else None
-    return json_response(JobOut.of(job), headers=headers)
+    return json_response(job_json(job, result_json), headers=headers)
 
 
 @router.get("/jobs/{job_id}", response_model=JobOut, responses=NOT_FOUND)
-async def get_job(job_id: str, programs: ProgramsDep) -> Response:
+async def get_job(job_id: str, request: Request, programs: ProgramsDep) -> Response:
     """One job; non-terminal answers carry `Retry-After`.
 
-    `async`, and on SQLite without a thread hop: a poll is one short read and a
-    small answer (see `reads.run`).
+    `async`, and on SQLite without a thread hop: a poll of a job that is not
+    completed is one short read and a small answer (see `reads.run`). A completed
+    job's program can be large, and clients fetch it once: it is read in the thread
+    pool, so the event loop keeps answering everyone else (health, the polls), and
+    at most HEAVY_READS at once, so the programs being read at any moment are few.
     """
-    return await reads.run(programs.sessions.engine, _job_response, programs, job_id)
+    job = await reads.run(programs.sessions.engine, programs.get, job_id)
+    result_json = None
+    if job.status == JobStatus.COMPLETED:
+        async with request.app.state.heavy_reads:
+            result_json = await run_in_threadpool(programs.result_json, job.id)
+    return _job_response(job, result_json)
 
 
 @router.get("/jobs", response_model=JobPage, responses={422: {"model": ErrorOut}})
@@ -80,18 +123,25 @@ def list_jobs(
 ) -> Response:
     """Jobs newest first; pass `next_cursor` back as `cursor` for the next page."""
     jobs, next_cursor = programs.page(status_ or [], limit, cursor)
-    return json_response(JobPage(items=[JobOut.of(job) for job in jobs], next_cursor=next_cursor))
+    items = [JobSummary.of(job, title=job.title) for job in jobs]
+    return json_response(JobPage(items=items, next_cursor=next_cursor))
 
 
 @router.post(
     "/jobs/{job_id}/retry",
     status_code=status.HTTP_202_ACCEPTED,
     response_model=JobOut,
-    responses={**NOT_FOUND, **CONFLICT},
+    responses={**NOT_FOUND, **CONFLICT, **BUSY},
 )
-def retry_job(job_id: str, programs: ProgramsDep) -> JobOut:
+def retry_job(
+    job_id: str, request: Request, programs: ProgramsDep, admission: AdmissionDep
+) -> Response:
     """Run a failed or cancelled job again, with JOB_MAX_ATTEMPTS more attempts."""
-    return JobOut.of(programs.retry(job_id))
+    with admission.reserve(_client(request)) as ticket:
+        ticket.check_queue(_pending(programs.sessions.engine, admission.max_pending + 1))
+        job = programs.retry(job_id)
+        ticket.accepted = True
+    return json_response(job_json(job), status_code=status.HTTP_202_ACCEPTED)
 
 
 @router.post(
@@ -100,9 +150,9 @@ def retry_job(job_id: str, programs: ProgramsDep) -> JobOut:
     response_model=JobOut,
     responses={**NOT_FOUND, **CONFLICT},
 )
-def cancel_job(job_id: str, programs: ProgramsDep) -> JobOut:
+def cancel_job(job_id: str, programs: ProgramsDep) -> Response:
     """Cancel a pending or running job."""
-    return JobOut.of(programs.cancel(job_id))
+    return json_response(job_json(programs.cancel(job_id)), status_code=status.HTTP_202_ACCEPTED)
 
 
 @router.get("/jobs/{job_id}/events", response_model=list[EventOut], responses=NOT_FOUND)

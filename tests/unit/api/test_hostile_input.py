@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import copy
 import json
+import logging
 import random
 from collections.abc import Iterator
 from typing import Any
@@ -437,3 +438,69 @@ def test_generated_mutations_never_get_a_5xx_nor_touch_existing_rows(client, eng
     ]
     events_of_old = [row for row in after["job_events"] if job_id in row]
     assert events_of_old == [row for row in before["job_events"] if job_id in row]
+
+
+# --- the review's 500s: nesting 400-1000 deep, undecodable non-JSON bodies ------------------
+
+CANARY = "CANARY-raw-input-7f3a"
+DEPTHS = range(400, 1001)  # every depth of the window (the review saw 500s at 484-980)
+SHAPES = [("[", "]"), ('{"a":', "}")]
+
+
+def _deep_body(where: str, depth: int, shape: tuple[str, str]) -> bytes:
+    opener, closer = shape
+    inner = opener * depth + json.dumps(CANARY) + closer * depth
+    return (json.dumps(VALID)[:-1] + f', "{where}": {inner}}}').encode()
+
+
+def _no_canary_in_logs(caplog) -> None:
+    assert not [r for r in caplog.records if CANARY in r.getMessage() or r.exc_info], [
+        r.getMessage()[:200] for r in caplog.records if CANARY in r.getMessage() or r.exc_info
+    ]
+
+
+@pytest.mark.parametrize("shape", SHAPES, ids=["lists", "objects"])
+def test_every_nesting_depth_of_the_window_is_4xx_and_unlogged(client, unchanged, caplog, shape):
+    caplog.set_level(logging.DEBUG)
+    for depth in DEPTHS:
+        where = ("zz", "notes", "equipment")[depth % 3]  # an unknown field and two typed ones
+        _rejected(_post_raw(client, _deep_body(where, depth, shape)), allowed=(400, 422))
+    _no_canary_in_logs(caplog)
+
+
+def test_echoed_input_is_cut_at_a_fixed_depth(client, unchanged):
+    answer = _post_raw(client, _deep_body("zz", 600, SHAPES[0]))
+    assert answer.status_code == 422
+    assert len(answer.content) < 2000  # not the 600 levels sent back
+    assert CANARY not in answer.text
+
+
+@pytest.mark.parametrize(
+    ("content_type", "body"),
+    [
+        ("application/x-www-form-urlencoded", b"\xff\xfe=" + CANARY.encode()),
+        ("application/x-www-form-urlencoded", b"goal=strength&notes=" + CANARY.encode()),
+        (
+            "multipart/form-data; boundary=x",
+            b"--x\r\nContent-Disposition: form-data; "
+            b'name="a"\r\n\r\n\xff' + CANARY.encode() + b"\r\n--x--\r\n",
+        ),
+        ("multipart/form-data", b"\xff\xfe" + CANARY.encode()),
+        ("text/plain", b"\xff" + CANARY.encode()),
+        (None, b"\xff\xfe" + CANARY.encode()),
+        ("application/json", b"\xff\xfe" + CANARY.encode()),
+        ("application/json; charset=latin-1", b'{"notes": "\xe9' + CANARY.encode() + b'"}'),
+        ("application/json", '{"notes": "x"}'.encode("utf-16")),
+        ("application/json", '{"notes": "x"}'.encode("utf-32")),
+        ("application/json", b'{"goal": "\xc0\xae"}'),  # overlong UTF-8
+        ("application/json", b'{"goal": "strength", "notes": "\xed\xa0\x80"}'),  # CESU surrogate
+    ],
+)
+def test_undecodable_and_non_json_bodies_are_4xx_and_unlogged(
+    client, unchanged, caplog, content_type, body
+):
+    caplog.set_level(logging.DEBUG)
+    headers = {} if content_type is None else {"content-type": content_type}
+    answer = client.post(GENERATE, content=body, headers=headers)
+    _rejected(answer)
+    _no_canary_in_logs(caplog)

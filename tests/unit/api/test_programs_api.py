@@ -251,7 +251,21 @@ def test_list_is_newest_first_with_default_page(client):
     assert set(page) == {"items", "next_cursor"}
     assert _ids(page) == created[::-1]
     assert page["next_cursor"] is None
-    assert JOB_FIELDS <= set(page["items"][0])
+    assert JOB_FIELDS - {"result"} | {"title"} <= set(page["items"][0])
+    assert "result" not in page["items"][0]  # a JobSummary: GET the job for its program
+
+
+def test_list_items_carry_the_title_once_completed(client):
+    job_id = _submit(client)["id"]
+    factories.wait_for(
+        lambda: client.get(f"/api/programs/jobs/{job_id}").json()["status"] == "completed"
+    )
+    program = client.get(f"/api/programs/jobs/{job_id}").json()["result"]
+    Program.model_validate(program)
+    pending = _submit(client)["id"]
+    items = {item["id"]: item for item in client.get("/api/programs/jobs").json()["items"]}
+    assert items[job_id]["title"] == program["title"]
+    assert items[pending]["title"] is None or items[pending]["status"] == "completed"
 
 
 def test_list_limit_caps_the_page_and_gives_a_cursor(client):

@@ -85,7 +85,8 @@ async def test_a_job_runs_every_step_and_completes_with_usage(sessions):
     await runner.shutdown(1)
     assert handler.calls == [0, 1, 2, 3]
     assert done.result == {"steps": [0, 1, 2, 3]} and done.usage == {"total_tokens": 40}
-    assert len(done.steps) == TOTAL and done.progress_message == "step 4 done"
+    assert done.steps_done == TOTAL and done.progress_message == "step 4 done"
+    assert done.steps == []  # dropped at completion: the result holds them
 
 
 async def test_a_new_attempt_resumes_after_the_last_saved_step(sessions):

@@ -344,3 +344,27 @@ def test_claims_heartbeats_sweeps_and_pruning_read_their_partial_indexes(session
     assert re.search(r"\bix_jobs_running\b", _plans(engine, stale))
     assert "ix_jobs_running_owner" in _plans(engine, owners)
     assert "ix_jobs_finished" in _plans(engine, prune)
+
+
+def test_completing_drops_the_step_outputs_in_the_fenced_write(sessions):
+    lease = factories.running(sessions, total=2)
+    with sessions.write() as session:
+        store.checkpoint(
+            session, lease=lease, steps=[{"week": 1}], total=2, message="1", usage=None
+        )
+    with sessions.write() as session:
+        store.complete(session, lease=lease, result={"done": 1}, usage=None, steps=[{"w": 1}] * 2)
+    job = factories.load(sessions, lease.job_id)
+    assert (job.status, job.steps, job.steps_done, job.result) == ("completed", [], 2, {"done": 1})
+    stale = factories.running(sessions, total=2)
+    with sessions.write() as session:
+        store.checkpoint(
+            session, lease=stale, steps=[{"week": 1}], total=2, message="1", usage=None
+        )
+        store.hand_back(session, owner=stale.owner, leases=[stale])
+    with (
+        pytest.raises(LeaseLost),
+        sessions.write() as session,
+    ):  # fenced: a lost lease drops nothing
+        store.complete(session, lease=stale, result={"done": 1}, usage=None)
+    assert factories.load(sessions, stale.job_id).steps == [{"week": 1}]

@@ -17,10 +17,6 @@ order they happened.
 from __future__ import annotations
 
 import functools
-import os
-import random
-import time
-import uuid
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -31,7 +27,7 @@ import sqlalchemy as sa
 from sqlalchemy import event
 from sqlalchemy.orm import Session
 
-from jobs import clock, report
+from jobs import clock, policy, report
 from jobs.batch import Many
 from jobs.errors import InvalidTransition, JobNotFound, LeaseLost
 from jobs.models import Job, JobEvent, status_is
@@ -41,7 +37,6 @@ PENDING, IN_PROGRESS = JobStatus.PENDING.value, JobStatus.IN_PROGRESS.value
 COMPLETED, FAILED, CANCELLED = (
     s.value for s in (JobStatus.COMPLETED, JobStatus.FAILED, JobStatus.CANCELLED)
 )
-MAX_BACKOFF_SECONDS = 3600  # an hour: longer waits help nobody
 NO_SYNC = {"synchronize_session": False}  # rows come back through RETURNING
 #: the tables themselves (declarative tables are `Table`s), for Core statements
 JOBS, EVENTS = cast(sa.Table, Job.__table__), cast(sa.Table, JobEvent.__table__)
@@ -65,25 +60,6 @@ def lease_of(job: JobRow) -> Lease:
     if job.owner is None:
         raise LeaseLost(f"job {job.id} has no owner")
     return Lease(job.id, job.owner, job.attempts)
-
-
-def new_job_id() -> str:
-    """A UUIDv7 (RFC 9562): time first, so jobs created in turn have ids in turn.
-
-    Each insert then lands on the last page of the id indexes (the jobs' key,
-    the events' job_id) instead of a random one: a group commit writes a few
-    pages instead of one per job, and on SQLite a commit costs by the page.
-    """
-    value = (time.time_ns() // 1_000_000) << 80 | int.from_bytes(os.urandom(10))
-    value = value & ~(0xF << 76) | 0x7 << 76  # version 7
-    value = value & ~(0x3 << 62) | 0x2 << 62  # the RFC variant
-    return str(uuid.UUID(int=value))
-
-
-def backoff_seconds(base: float, attempt: int) -> float:
-    """Exponential backoff with jitter: base * 2**(attempt-1), between 80 % and 120 %."""
-    delay = base * 2.0 ** max(attempt - 1, 0) * random.uniform(0.8, 1.2)
-    return min(delay, MAX_BACKOFF_SECONDS)
 
 
 def _fenced(lease: Lease) -> list[sa.ColumnElement[bool]]:
@@ -212,7 +188,7 @@ def create(
     now = clock.utcnow()
     values: dict[str, Any] = {column.name: None for column in JOBS.c}
     values.update(
-        id=new_job_id(),
+        id=policy.new_job_id(),
         status=PENDING,
         request=payload,
         attempts=0,
@@ -533,7 +509,7 @@ def fail_attempt(
     """
     now = clock.utcnow()
     spent = {} if usage is None else {"usage": usage}
-    retry_at = now + timedelta(seconds=backoff_seconds(backoff_base, lease.attempt))
+    retry_at = now + timedelta(seconds=policy.backoff_seconds(backoff_base, lease.attempt))
     will_retry = sa.and_(sa.literal(retryable), Job.max_attempts > Job.attempts)
     status = sa.case((Job.cancel_requested, CANCELLED), (will_retry, PENDING), else_=FAILED)
     jobs = _update(
@@ -759,7 +735,7 @@ def _schedule_retries(session: Session, jobs: list[Job], why: Reclaim, now: date
         if job.status == PENDING:
             note += f"; resumes after step {done}, the last saved" if done else "; starts over"
             job.next_attempt_at = now + timedelta(
-                seconds=backoff_seconds(why.backoff_base, job.attempts)
+                seconds=policy.backoff_seconds(why.backoff_base, job.attempts)
             )
         job.recovery_note = note
     session.flush()

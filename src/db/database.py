@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import os
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager, nullcontext
 from pathlib import Path
 from typing import Any
@@ -161,6 +161,15 @@ class Sessions:
         self._one_writer: AbstractContextManager[Any] = (
             threading.RLock() if sqlite else nullcontext()
         )
+
+    def listen(self, identifier: str, fn: Callable[..., None], *, mark: str) -> None:
+        """Run `fn` on this factory's session events (`identifier`, e.g. "before_commit");
+        its sessions then carry `mark` in `info`, so code that needs `fn` can check that
+        it runs. Idempotent."""
+        for maker in (self._read, self._write):
+            if not event.contains(maker, identifier, fn):
+                event.listen(maker, identifier, fn)
+            maker.configure(info={**maker.kw.get("info", {}), mark: True})
 
     def read(self) -> Session:
         """A session for queries (use as a context manager)."""

@@ -21,7 +21,7 @@ import sqlalchemy as sa
 
 from db import failures
 from db.database import Sessions
-from jobs import clock, instances, metrics, recovery, store
+from jobs import clock, instances, journal, metrics, recovery, store
 from jobs.config import EngineConfig
 from jobs.models import Job
 from jobs.runner import Runner
@@ -68,7 +68,7 @@ class Engine:
     """The job engine of one process.
 
     Args:
-        sessions: the database this engine's jobs live in.
+        sessions: the database this engine's jobs live in (given the journal's hooks).
         config: concurrency, attempts, intervals and thresholds.
         handler: the domain's steps; None for an engine that only recovers jobs (the
             cleanup CLI), which never starts.
@@ -83,7 +83,7 @@ class Engine:
         handler: StepHandler | None = None,
         who: instances.Me | None = None,
     ) -> None:
-        self.sessions = sessions
+        self.sessions = journal.attach(sessions)
         self.config = config
         self.who = who or instances.me()
         self._runs_jobs = handler is not None

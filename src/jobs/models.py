@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql
@@ -114,3 +114,7 @@ def status_is(*statuses: JobStatus) -> sa.ColumnElement[bool]:
     ]
     column = Job.__table__.c.status
     return column == literals[0] if len(literals) == 1 else column.in_(literals)
+
+
+#: the tables themselves (declarative tables are `Table`s), for Core statements
+JOBS, EVENTS = cast(sa.Table, Job.__table__), cast(sa.Table, JobEvent.__table__)

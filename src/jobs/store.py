@@ -8,10 +8,7 @@ here starts with its write, so on SQLite it queues on busy_timeout for the
 write lock instead of failing a read-to-write upgrade.
 
 New jobs (without an idempotency key) and event rows are queued on the
-session and inserted together (one statement each for a whole group commit,
-not one per submit or transition) before the transaction's next claim and
-at its commit: they are in the same commit as their transitions, in the
-order they happened.
+session and inserted together at commit (`jobs.journal`).
 """
 
 from __future__ import annotations
@@ -21,16 +18,15 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from types import SimpleNamespace
-from typing import Any, TypeVar, cast
+from typing import Any, TypeVar
 
 import sqlalchemy as sa
-from sqlalchemy import event
 from sqlalchemy.orm import Session
 
-from jobs import clock, policy, report
+from jobs import clock, journal, policy, report
 from jobs.batch import Many
 from jobs.errors import InvalidTransition, JobNotFound, LeaseLost
-from jobs.models import Job, JobEvent, status_is
+from jobs.models import EVENTS, JOBS, Job, JobEvent, status_is
 from jobs.status import JobStatus, Reason
 
 PENDING, IN_PROGRESS = JobStatus.PENDING.value, JobStatus.IN_PROGRESS.value
@@ -38,12 +34,9 @@ COMPLETED, FAILED, CANCELLED = (
     s.value for s in (JobStatus.COMPLETED, JobStatus.FAILED, JobStatus.CANCELLED)
 )
 NO_SYNC = {"synchronize_session": False}  # rows come back through RETURNING
-#: the tables themselves (declarative tables are `Table`s), for Core statements
-JOBS, EVENTS = cast(sa.Table, Job.__table__), cast(sa.Table, JobEvent.__table__)
 #: an ORM object, or a read-only row or view with the same attributes
 JobRow = Job | sa.Row[Any] | SimpleNamespace
 T = TypeVar("T")
-_QUEUED = "progen_queued"  # in Session.info: {table: rows} this transaction has yet to insert
 
 
 @dataclass(frozen=True)
@@ -98,31 +91,13 @@ def _event(
     }
 
 
-def _queue(session: Session, table: sa.Table, rows: list[dict[str, Any]]) -> None:
-    session.info.setdefault(_QUEUED, {}).setdefault(table, []).extend(rows)
-
-
-def _insert_queued(session: Session, tables: Sequence[sa.Table] = (JOBS, EVENTS)) -> None:
-    """Insert the rows queued so far in `tables`, one statement per table (Core: the ORM
-    costs more); jobs first, as events refer to them."""
-    queued = session.info.get(_QUEUED, {})
-    for table in tables:
-        if rows := queued.get(table):
-            session.connection().execute(_INSERT[table], rows)
-            queued[table] = []
-
-
 def _record(
     session: Session, events: list[tuple[JobRow, dict[str, Any]]], *, reclaim: str | None = None
 ) -> None:
     """Queue event rows for this transaction; each is logged and counted once it commits."""
-    _queue(session, EVENTS, [row for _, row in events])
+    journal.queue(session, EVENTS, [row for _, row in events])
     for job, row in events:
         report.note(session, row, job, reclaim=reclaim)
-
-
-event.listen(Session, "before_commit", _insert_queued)
-_INSERT = {JOBS: sa.insert(JOBS), EVENTS: sa.insert(EVENTS)}
 
 
 def _update(session: Session, *where: sa.ColumnElement[bool], **values: Any) -> list[JobRow]:
@@ -205,9 +180,9 @@ def create(
         updated_at=now,
     )
     if idempotency_key is None:
-        _queue(session, JOBS, [values])
+        journal.queue(session, JOBS, [values])
     else:
-        session.connection().execute(_INSERT[JOBS], [values])
+        journal.insert(session, JOBS, [values])
     job = SimpleNamespace(**values)  # an ORM instance would cost more than the insert
     created = _event(job, from_status=None, reason=Reason.CREATED, message="job created", now=now)
     _record(session, [(job, created)])
@@ -253,7 +228,8 @@ def _claim_statement() -> sa.Update:
 
 def claim(session: Session, *, owner: str, limit: int) -> list[sa.Row[Any]]:
     """Take up to `limit` due pending jobs for `owner`, oldest first (the CLAIMED columns)."""
-    _insert_queued(session, [JOBS])  # jobs submitted earlier in this transaction can be claimed
+    # Jobs submitted earlier in this transaction can be claimed.
+    journal.insert_queued(session, [JOBS])
     now = clock.utcnow()
     params = {"claim_now": now, "claim_limit": limit, "claim_owner": owner}
     jobs = list(session.connection().execute(_claim_statement(), params))

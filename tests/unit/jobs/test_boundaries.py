@@ -36,7 +36,7 @@ EDGE_IMPORTS = {
     ("programs/generators/openai_generator.py", "settings"),
 }
 TABLE = Job.__tablename__
-WRITERS = {"jobs/store.py", "jobs/models.py"}
+WRITERS = {"jobs/store.py", "jobs/journal.py", "jobs/models.py"}  # the store, its inserts
 #: columns whose assignment on an object writes job state (the ORM flushes it)
 STATE_COLUMNS = {
     "status",

@@ -13,7 +13,7 @@ import sqlalchemy as sa
 
 import factories
 from db.database import Sessions, make_engine
-from jobs import clock, instances, policy, queries, recovery, store
+from jobs import clock, instances, journal, policy, queries, recovery, store
 from jobs.errors import InvalidTransition, JobNotFound, LeaseLost
 from jobs.status import Reason
 
@@ -59,7 +59,7 @@ def test_claim_skips_jobs_waiting_for_their_retry_time(sessions):
 
 
 def _drain(url: str, owner: str) -> list[str]:
-    sessions = Sessions(make_engine(url))
+    sessions = journal.attach(Sessions(make_engine(url)))
     got: list[str] = []
     for _ in range(500):  # bounded: 200 jobs in batches of 3 end long before
         with sessions.write() as session:

@@ -1,7 +1,8 @@
 """Every change of a job's state, and the only writer of status, owner and heartbeat.
 
 Each transition is one conditional UPDATE (it re-checks the state it expects,
-and for a worker's writes the lease `(owner, attempts)`) plus its event row,
+and for a worker's writes the lease `(owner, attempts)`, written once in
+`held`) plus its event row,
 in the caller's transaction. Zero rows matched means the job was not in that
 state: the function raises instead of failing silently. Every transaction
 here starts with its write, so on SQLite it queues on busy_timeout for the
@@ -55,19 +56,23 @@ def lease_of(job: JobRow) -> Lease:
     return Lease(job.id, job.owner, job.attempts)
 
 
-def _fenced(lease: Lease) -> list[sa.ColumnElement[bool]]:
-    return [
-        Job.id == lease.job_id,
-        Job.owner == lease.owner,
-        Job.attempts == lease.attempt,
-        Job.status == IN_PROGRESS,
-    ]
+def held(
+    *, owner: Any, job: tuple[Any, Any] | None = None, jobs: Iterable[Lease] = ()
+) -> list[sa.ColumnElement[bool]]:
+    """The lease condition, the one place it is written: the job is in progress, owned by
+    `owner`, at the attempt the lease names. For one job, `job` is its (id, attempt), as
+    values or as bind parameters of a built-once statement; for several leases of one
+    owner, `jobs` makes one IN of (id, attempts) pairs.
 
-
-def _leases_match(leases: Iterable[Lease]) -> sa.ColumnElement[bool]:
-    """All of these leases, in one condition: (id, attempts) pairs of one owner."""
-    pairs = [(lease.job_id, lease.attempt) for lease in leases]
-    return sa.tuple_(Job.id, Job.attempts).in_(pairs)
+    Keep the owner and status terms first: with the IN of pairs first, PostgreSQL
+    planned the heartbeat differently and the API tests on it hit deadlocks (the
+    heartbeat's row locks against a batch's lookup of the leases it holds)."""
+    if job is not None:
+        which = [JOBS.c.id == job[0], JOBS.c.attempts == job[1]]
+    else:
+        pairs = [(lease.job_id, lease.attempt) for lease in jobs]
+        which = [sa.tuple_(JOBS.c.id, JOBS.c.attempts).in_(pairs)]
+    return [JOBS.c.owner == owner, JOBS.c.status == IN_PROGRESS, *which]
 
 
 def _event(
@@ -128,10 +133,10 @@ def _fenced_statement(columns: tuple[str, ...]) -> sa.Update:
     return (
         sa.update(JOBS)
         .where(
-            JOBS.c.id == sa.bindparam("lease_id"),
-            JOBS.c.owner == sa.bindparam("lease_owner"),
-            JOBS.c.attempts == sa.bindparam("lease_attempt"),
-            JOBS.c.status == IN_PROGRESS,
+            *held(
+                owner=sa.bindparam("lease_owner"),
+                job=(sa.bindparam("lease_id"), sa.bindparam("lease_attempt")),
+            )
         )
         .values({name: sa.bindparam(f"new_{name}", type_=JOBS.c[name].type) for name in columns})
     )
@@ -265,7 +270,7 @@ def heartbeat(session: Session, *, owner: str, leases: Sequence[Lease]) -> dict[
     now = clock.utcnow()
     statement = (
         sa.update(Job)
-        .where(Job.owner == owner, Job.status == IN_PROGRESS, _leases_match(leases))
+        .where(*held(owner=owner, jobs=leases))
         .values(heartbeat_at=now)
         .returning(Job.id, Job.cancel_requested)
         .execution_options(**NO_SYNC)
@@ -490,7 +495,7 @@ def fail_attempt(
     status = sa.case((Job.cancel_requested, CANCELLED), (will_retry, PENDING), else_=FAILED)
     jobs = _update(
         session,
-        *_fenced(lease),
+        *held(owner=lease.owner, job=(lease.job_id, lease.attempt)),
         status=status,
         owner=None,
         error=error,
@@ -528,9 +533,7 @@ def hand_back(session: Session, *, owner: str, leases: Sequence[Lease]) -> list[
     now = clock.utcnow()
     jobs = _update(
         session,
-        Job.owner == owner,
-        Job.status == IN_PROGRESS,
-        _leases_match(leases),
+        *held(owner=owner, jobs=leases),
         status=sa.case((Job.cancel_requested, CANCELLED), else_=PENDING),
         attempts=sa.case((Job.cancel_requested, Job.attempts), else_=Job.attempts - 1),
         owner=None,

@@ -13,7 +13,7 @@ import itertools
 import json
 import re
 import time
-from collections.abc import Awaitable, Callable, Coroutine, Iterator
+from collections.abc import Awaitable, Callable, Coroutine, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any, TypeVar, cast
 
@@ -151,9 +151,12 @@ async def closed_loop(
     return tally
 
 
-def _requests(paths: str | list[str]) -> Iterator[bytes]:
+def _requests(paths: str | list[str], body: dict[str, Any] | None = None) -> Iterator[bytes]:
+    """GETs of `paths` in turn, or POSTs of `body` to them."""
+    raw = json.dumps(body).encode() if body is not None else None
+    method = "GET" if body is None else "POST"
     return itertools.cycle(
-        [encode("GET", p) for p in ([paths] if isinstance(paths, str) else paths)]
+        [encode(method, p, raw) for p in ([paths] if isinstance(paths, str) else paths)]
     )
 
 
@@ -175,27 +178,37 @@ async def timed_loop(
 
 
 async def open_loop(
-    port: int, paths: str | list[str], *, rate: float, seconds: float, connections: int = 32
+    port: int,
+    paths: str | list[str],
+    *,
+    rate: float,
+    seconds: float,
+    connections: int = 32,
+    body: dict[str, Any] | None = None,
+    due: Sequence[float] | None = None,
 ) -> Tally:
-    """GET `paths` (in turn) at a fixed `rate` per second for `seconds`.
+    """GET `paths` (in turn) at a fixed `rate` per second for `seconds`; with `body`, POST
+    it instead; with `due` (seconds from the start, ascending), send at those times
+    instead of every 1 / rate (e.g. Poisson arrivals).
 
     Request i is due at start + i / rate, and its latency counts from then, not from
     when it left: a stalled server, or every connection busy, shows up in the tail (no
     coordinated omission). `Tally.late` says how late each left: ~0.2 ms is the timer and
     the client itself; more means every connection was waiting on the server.
     """
-    tally, requests = Tally(), _requests(paths)
-    indices = iter(range(int(rate * seconds)))
+    tally, requests = Tally(), _requests(paths, body)
+    offsets = due if due is not None else [index / rate for index in range(int(rate * seconds))]
+    schedule = iter(offsets)
 
     async def worker(conn: Connection, started: float) -> None:
-        for index in indices:
-            due = started + index / rate
-            if (wait := due - time.perf_counter()) > 0:
+        for offset in schedule:
+            at = started + offset
+            if (wait := at - time.perf_counter()) > 0:
                 await asyncio.sleep(wait)
             sent = time.perf_counter()
             status, _ = await conn.request(next(requests))
-            tally.add(status, time.perf_counter() - due)
-            tally.late.append(sent - due)
+            tally.add(status, time.perf_counter() - at)
+            tally.late.append(sent - at)
 
     tally.seconds = await _drive(port, connections, seconds, worker)
     return tally

@@ -27,6 +27,13 @@ requests misbehave and later ones are answered ok; with `step` set (0 = plan, n 
 n), only requests for that step match. `delay_seconds` delays every answer (in mode
 slow: only the matching ones).
 
+--load JSON gives every answer of an "ok" scenario a seeded, model-like latency and a few
+faults (bench/llm_load.py uses it): {"median_seconds": 2.5, "sigma": 0.6, "min_seconds": 1,
+"max_seconds": 8, "http429": 0.03, "timeout": 0.02, "hang_seconds": 30, "seed": 1}. A
+latency is log-normal (median, sigma) clipped to [min, max]; a "timeout" answer hangs for
+hang_seconds (set the client's timeout below it); a 429 answers at once. Each recorded
+request then has the "delay_seconds" it was held.
+
 Each recorded request has the answer's "usage" once answered (null for HTTP errors; the
 --record file is written on arrival, so it has none). Recorded requests never include the
 Authorization header. A 401 answer echoes the whole key in its error message (the real
@@ -39,6 +46,8 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import math
+import random
 import re
 import socket
 import threading
@@ -145,12 +154,40 @@ class Scenario(BaseModel):
         return self.delay_seconds or 0.0
 
 
-class FakeState:
-    """One server's scenario and recorded requests."""
+class Load(BaseModel):
+    """A model-like latency per answer and a few seeded faults (--load; see the docstring)."""
 
-    def __init__(self, record: Path | None = None) -> None:
+    model_config = ConfigDict(extra="forbid")
+
+    median_seconds: float = Field(2.5, gt=0)
+    sigma: float = Field(0.6, ge=0)
+    min_seconds: float = Field(1.0, ge=0)
+    max_seconds: float = Field(8.0, ge=0)
+    http429: float = Field(0.0, ge=0, le=1)
+    timeout: float = Field(0.0, ge=0, le=1)
+    hang_seconds: float = Field(30.0, ge=0)
+    seed: int = 1
+
+    def draw(self, rng: random.Random) -> tuple[str, float]:
+        """(mode, seconds to wait) for one answer: "http429" at once, "timeout" after
+        hang_seconds, else "ok" after a clipped log-normal latency."""
+        fault = rng.random()
+        if fault < self.http429:
+            return "http429", 0.0
+        if fault < self.http429 + self.timeout:
+            return "timeout", self.hang_seconds
+        latency = rng.lognormvariate(math.log(self.median_seconds), self.sigma)
+        return "ok", min(max(latency, self.min_seconds), self.max_seconds)
+
+
+class FakeState:
+    """One server's scenario, load and recorded requests."""
+
+    def __init__(self, record: Path | None = None, load: Load | None = None) -> None:
         self.record = record
         self.scenario = Scenario()
+        self.load = load
+        self.rng = random.Random(load.seed if load else 0)
         self.matched = 0
         self.requests: list[dict[str, Any]] = []
 
@@ -190,9 +227,14 @@ def create_app(state: FakeState | None = None) -> FastAPI:
             return _error(400, "fake server: expected a progen Plan or Week request")
         step = 0 if schema == "Plan" else int(data.get("week") or 0)
         mode = fake.behaviour(step)
+        delay = fake.scenario.delay(mode)
+        if fake.load is not None and mode == "ok":
+            mode, delay = fake.load.draw(fake.rng)
         entry = _entry(request, body, schema, step, mode)
+        if fake.load is not None:
+            entry["delay_seconds"] = delay
         fake.log(entry)
-        await asyncio.sleep(fake.scenario.delay(mode))
+        await asyncio.sleep(delay)
         if mode.startswith("http"):
             return _http_error(int(mode[4:]), request, fake.scenario.retry_after_ms)
         answer = _completion(body, schema, data, mode)
@@ -385,12 +427,15 @@ def main() -> None:
     parser.add_argument("--port", type=int, default=8089)
     parser.add_argument("--record", type=Path, help="append every request to FILE (JSON lines)")
     parser.add_argument("--scenario", help='initial scenario as JSON, e.g. \'{"mode": "slow"}\'')
+    parser.add_argument("--load", help="model-like latency and faults as JSON (see above)")
+    parser.add_argument("--quiet", action="store_true", help="no access log (for load runs)")
     args = parser.parse_args()
-    state = FakeState(args.record)
+    state = FakeState(args.record, Load.model_validate_json(args.load) if args.load else None)
     if args.scenario:
         state.set(Scenario.model_validate_json(args.scenario))
     print(f"fake OpenAI on http://127.0.0.1:{args.port}/v1 (mode {state.scenario.mode})")
-    uvicorn.run(create_app(state), host="127.0.0.1", port=args.port, log_level="info")
+    level = "warning" if args.quiet else "info"
+    uvicorn.run(create_app(state), host="127.0.0.1", port=args.port, log_level=level)
 
 
 if __name__ == "__main__":

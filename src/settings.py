@@ -16,7 +16,10 @@ from pydantic import Field, PlainSerializer, SecretStr, ValidationError, model_v
 from pydantic_settings import BaseSettings, SettingsConfigDict
 from sqlalchemy.engine import make_url
 
+from db.database import PROJECT_DIR
 from jobs.config import EngineConfig
+
+ENV_FILE = PROJECT_DIR / ".env"
 
 VERSION = "0.1.0"
 #: never echoed back in a configuration error
@@ -45,7 +48,8 @@ class ConfigError(ValueError):
 class Settings(BaseSettings):
     """Environment variables (and `.env`), with the contract's defaults."""
 
-    model_config = SettingsConfigDict(env_file=".env", extra="ignore", frozen=True)
+    # No .env by default: the process's settings read the project's (`get_settings`).
+    model_config = SettingsConfigDict(env_file=None, extra="ignore", frozen=True)
 
     database_url: DatabaseUrl = "sqlite:///./data/programs.db"
     host: str = "127.0.0.1"
@@ -177,8 +181,12 @@ def describe(error: ValidationError) -> str:
 
 @lru_cache
 def get_settings() -> Settings:
-    """The process's settings, read once."""
-    return Settings()
+    """The process's settings, read once: the environment, then the project's `.env`.
+
+    The project's, not the current directory's: the server, `cleanup_stuck_jobs.py` and
+    a script importing `db.database` from anywhere all read the same configuration.
+    """
+    return Settings(_env_file=ENV_FILE)
 
 
 def load_or_exit() -> Settings:

@@ -92,6 +92,9 @@ DELOAD_SHARE = 0.75  # a deload week keeps the session's length but eases the wo
 # A session uses at least this share of the time asked (WHO 2020: more activity is
 # better; a program far under the asked time wastes the person's slot).
 MIN_TIME_SHARE = 0.7
+# A deload is a shorter week on purpose (NSCA ch. 17: cut volume by 40-60 % for a week):
+# its sessions may end early, down to this share of the time asked.
+DELOAD_MIN_TIME_SHARE = 0.5
 WARMUP_MINUTES = (5, 10)  # shortest and longest warm-up (ACSM GETP: 5-10 min)
 
 

@@ -5,6 +5,8 @@ import { renderExports } from './exports.js';
 import { $, el, requestName, shortId, svg } from './lib.js';
 
 const RPE = /RPE\s*(\d+(?:\.\d+)?)(?:\s*[-–]\s*(\d+(?:\.\d+)?))?/i;
+// Reps in reserve say the same thing from the other end: RPE = 10 - RIR.
+const RIR = /RIR\s*(\d+(?:\.\d+)?)|(\d+(?:\.\d+)?)\s+(?:or more\s+)?reps? in reserve/i;
 
 // ---- Pieces of a session, shared with the today mode ----------------------
 
@@ -44,7 +46,10 @@ function renderWarnings(program) {
 
 function rpeOf(text) {
   const match = RPE.exec(String(text ?? ''));
-  if (!match) return null;
+  if (!match) {
+    const reserve = RIR.exec(String(text ?? ''));
+    return reserve ? 10 - Number(reserve[1] ?? reserve[2]) : null;
+  }
   const low = Number(match[1]);
   return match[2] ? (low + Number(match[2])) / 2 : low;
 }

@@ -212,12 +212,12 @@ def test_rows_need_no_result_from_the_list(page: Page, server):
     rows are named from the title and the program comes from GET of the one job."""
     job = completed_job(server.url, days_per_week=2, weeks=2)
 
-    def summaries(route: Route) -> None:
+    def summaries(route: Route) -> None:  # the real list, its titles marked as the list's
         listing = route.fetch().json()
         for item in listing["items"]:
-            result = item.pop("result", None)
-            if result:
-                item["title"] = f"Summary: {result['title']}"
+            assert "result" not in item, item
+            if item.get("title"):
+                item["title"] = f"Summary: {item['title']}"
         route.fulfill(json=listing)
 
     page.route(LIST, summaries)

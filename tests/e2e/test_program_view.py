@@ -85,9 +85,22 @@ def test_the_chart_draws_weekly_volume_and_effort_with_deloads_lower(
         assert abs(height / heights[0] - count / sets[0]) < 0.02, (heights, sets)
     deload_index = bars.evaluate_all("bs => bs.findIndex((b) => b.classList.contains('deload'))")
     assert deload_index > 0 and heights[deload_index] < heights[deload_index - 1]
-    # Effort (RPE) is a dot per week that gives one; a deload says "easy", so its dot is absent.
-    rpe_weeks = [w for w in long_job["result"]["weeks"] if "deload" not in w["focus"].lower()]
-    expect(chart.locator("circle.effort-dot")).to_have_count(len(rpe_weeks))
+    # Effort (RPE, or 10 - reps in reserve) is a dot per week that gives one; a deload's is lower.
+    rpe_weeks = [
+        w
+        for w in long_job["result"]["weeks"]
+        if any(
+            re.search(r"RPE|RIR|reps? in reserve", x["notes"])
+            for s in w["sessions"]
+            for x in s["exercises"]
+        )
+    ]
+    dots = chart.locator("circle.effort-dot")
+    expect(dots).to_have_count(len(rpe_weeks))
+    heights_of_effort = [
+        float(cy) for cy in dots.evaluate_all("ds => ds.map((d) => d.getAttribute('cy'))")
+    ]
+    assert heights_of_effort[deload_index] > heights_of_effort[deload_index - 1]  # lower on screen
     expect(chart.locator("polyline.effort").first).to_be_visible()
     expect(chart.locator("desc")).to_contain_text("(deload)")
     same_origin = (

@@ -10,6 +10,7 @@ import pytest
 from pydantic import ValidationError
 
 import factories
+import settings as settings_module
 from settings import Settings, describe, get_settings, load_or_exit
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -124,9 +125,14 @@ def test_environment_variables_are_read(monkeypatch):
     assert settings.api_token is not None and settings.api_token.get_secret_value() == "t0k"
 
 
-def test_dotenv_in_the_cwd_is_read(tmp_path):
+def test_the_projects_dotenv_is_read_whatever_the_current_directory(tmp_path, monkeypatch):
     (tmp_path / ".env").write_text("JOB_MAX_ATTEMPTS=7\nOPENAI_MODEL=gpt-test\nPORT=8123\n")
-    settings = Settings()
+    monkeypatch.setattr(settings_module, "ENV_FILE", tmp_path / ".env")
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    (elsewhere / ".env").write_text("JOB_MAX_ATTEMPTS=9\n")  # the current directory's: ignored
+    monkeypatch.chdir(elsewhere)
+    settings = settings_module.get_settings.__wrapped__()
     assert (settings.job_max_attempts, settings.openai_model, settings.port) == (
         7,
         "gpt-test",
@@ -136,8 +142,9 @@ def test_dotenv_in_the_cwd_is_read(tmp_path):
 
 def test_environment_wins_over_dotenv(tmp_path, monkeypatch):
     (tmp_path / ".env").write_text("JOB_MAX_ATTEMPTS=7\nPORT=8123\n")
+    monkeypatch.setattr(settings_module, "ENV_FILE", tmp_path / ".env")
     monkeypatch.setenv("JOB_MAX_ATTEMPTS", "5")
-    settings = Settings()
+    settings = settings_module.get_settings.__wrapped__()
     assert (settings.job_max_attempts, settings.port) == (5, 8123)
 
 

@@ -4,7 +4,7 @@ Every session's `duration_minutes` is `programs.timing.session_minutes` of
 what it holds, and the layout fitted the peak week, so no week runs over.
 Cardio time builds from `coaching.CARDIO_START_SHARE` of the session to all of
 it over the building weeks (NSCA ch. 18: about 10 % more a week); a deload
-eases it. A lifting deload cuts sets, and the time it frees goes to mobility.
+eases it. A lifting deload cuts sets and ends early: the time it frees is rest.
 """
 
 from __future__ import annotations
@@ -112,11 +112,11 @@ def _session(ctx: Context, day: Day, shape: WeekShape, lifting: list[Exercise]) 
     elif lifting:
         exercises, kind = [*lifting, *_finisher(ctx, day, shape)], "lift"
         left = ctx.budget - sum(timing.exercise_seconds(e) for e in exercises)
-        if shape.deload or left >= ctx.request.session_minutes * 60 * COOL_DOWN_SHARE:
+        if shape.deload:  # a shorter session: the saved time is not filled with other work
+            _give_back(ctx, day, exercises)
+        elif left >= ctx.request.session_minutes * 60 * COOL_DOWN_SHARE:
             room = EXERCISES_MAX - len(exercises)
             exercises += _mobility_block(ctx, left, len(lifting) + day.number, room)
-        if shape.deload:
-            _give_back(ctx, day, exercises)
     else:
         exercises, kind = _recovery(ctx, shape), "recovery"
     warmup = Warmup(minutes=ctx.warmup_minutes, description=_WARMUP[kind])
@@ -126,9 +126,9 @@ def _session(ctx: Context, day: Day, shape: WeekShape, lifting: list[Exercise]) 
 
 
 def _give_back(ctx: Context, day: Day, exercises: list[Exercise]) -> None:
-    """A deload that would leave the session far under its time (a tiny kit, no more
-    mobility to add) gives sets back, in priority order, up to the peak week's."""
-    floor = ctx.request.session_minutes * 60 * coaching.MIN_TIME_SHARE
+    """A deload that would leave the session under even a deload's share of its time (a
+    tiny kit) gives sets back, in priority order, up to the peak week's."""
+    floor = ctx.request.session_minutes * 60 * coaching.DELOAD_MIN_TIME_SHARE
     total = ctx.warmup_minutes * 60 + sum(timing.exercise_seconds(e) for e in exercises)
     for index, pick in enumerate(day.picks):
         exercise = exercises[index]

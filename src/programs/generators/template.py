@@ -40,7 +40,7 @@ def _focus(number: int, request: ProgramRequest) -> str:
     """The plan's one-line focus for a week."""
     shape = sessions.week_shape(number, request.weeks, request.experience)
     if shape.deload:
-        return "Deload: fewer sets and lighter loads, mobility in the time saved; recover"
+        return "Deload: fewer sets and lighter loads in shorter sessions; recover"
     block = f"Block {shape.block + 1}, week {shape.step + 1}"
     if shape.step == 0 and shape.block > 0:
         return f"{block}: new accessory variations, main lifts a little heavier"

@@ -89,6 +89,11 @@ def lift_sets(week: Week) -> int:
     return sum(e.sets for s in week.sessions for e in s.exercises if is_resistance(e))
 
 
+def all_sets(week: Week) -> int:
+    """Every set of the week, whatever its kind (what a naive volume count sees)."""
+    return sum(e.sets for s in week.sessions for e in s.exercises)
+
+
 def cardio_minutes(week: Week) -> float:
     """Minutes of cardio in a week."""
     return sum(cardio_seconds(session) for session in week.sessions) / 60

@@ -14,7 +14,7 @@ from programs.catalogue import BEGINNER_AVOID
 from programs.rules import facts
 from programs.rules.exercises import describe
 from programs.rules.facts import sessions, where
-from programs.schemas import Program, ProgramRequest, Session
+from programs.schemas import Program, ProgramRequest, Session, Week
 
 _RIR_WORDS = re.compile(r"\brir\b|reps? in reserve|\brpe\b|reps? left", re.IGNORECASE)
 _CARDIO_WORDS = re.compile(r"talk|pace|conversation|breath|\brpe\b|zone|heart rate", re.IGNORECASE)
@@ -43,13 +43,17 @@ _DAY_WORDS: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
 
 # Source: WHO 2020 (use the time available) and ACSM GETP (FITT: time is the dose).
 def uses_the_time(request: ProgramRequest, program: Program) -> list[str]:
-    """A session is not far under the time asked."""
-    floor = request.session_minutes * coaching.MIN_TIME_SHARE
+    """A session is not far under the time asked (a deload's may be shorter, on purpose)."""
+
+    def floor(week: Week) -> float:
+        share = coaching.DELOAD_MIN_TIME_SHARE if facts.is_deload(week) else coaching.MIN_TIME_SHARE
+        return request.session_minutes * share
+
     return [
         f"{where(week, session)}: takes {timing.session_minutes(session)} min of the "
         f"{request.session_minutes} asked"
         for week, session in sessions(program)
-        if timing.session_minutes(session) < floor
+        if timing.session_minutes(session) < floor(week)
     ]
 
 
@@ -201,10 +205,19 @@ def _cardio_progresses(program: Program) -> list[str]:
 # Source: ACSM 2009 (progressive overload; vary volume and intensity, with planned
 # recovery), NSCA ch. 17 (deload frequency rises with training age).
 def progresses_and_deloads(request: ProgramRequest, program: Program) -> list[str]:
-    """Volume never drops outside a deload; deloads come as often as the experience needs."""
+    """Volume never drops outside a deload, and a deload never does more than the week
+    before it; deloads come as often as the experience needs."""
     problems = []
     weeks = program.weeks
     for before, week in itertools.pairwise(weeks):
+        if facts.is_deload(week) and not facts.is_deload(before):
+            if facts.lift_sets(week) > facts.lift_sets(before) or (
+                facts.all_sets(week) > facts.all_sets(before)
+            ):
+                problems.append(
+                    f"week {week.week} is a deload but does more than week {before.week}"
+                )
+            continue
         if facts.is_deload(before) or facts.is_deload(week):
             continue
         if facts.lift_sets(week) < facts.lift_sets(before) or (

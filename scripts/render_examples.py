@@ -10,15 +10,15 @@ the doc stays true: tests/unit/programs/test_docs.py fails when it is not.
 from __future__ import annotations
 
 import argparse
-import asyncio
 import sys
 from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT / "src"))
+sys.path[:0] = [str(ROOT / "src"), str(ROOT)]
 
-from programs.generators.template import TemplateGenerator  # noqa: E402
+from bench import programs as bench_programs  # noqa: E402
+
 from programs.schemas import Program, Session  # noqa: E402
 
 DOC = ROOT / "docs" / "PROGRAMS.md"
@@ -42,16 +42,8 @@ EXAMPLES: tuple[dict[str, Any], ...] = (
 
 
 def generate(payload: dict[str, Any]) -> Program:
-    """The template's program for a request, through every step."""
-    generator = TemplateGenerator()
-
-    async def steps() -> list[Any]:
-        done: list[Any] = []
-        for index in range(generator.total_steps(payload)):
-            done.append((await generator.run_step(payload, index, done)).output)
-        return done
-
-    return Program.model_validate(generator.result(payload, asyncio.run(steps())))
+    """The template's program for a request, through every step (as the bench runs it)."""
+    return Program.model_validate(bench_programs.generate(payload))
 
 
 def _session(session: Session) -> list[str]:

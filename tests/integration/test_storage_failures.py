@@ -156,19 +156,26 @@ def test_an_existing_database_on_a_read_only_disk_names_the_cause(tiny_disk: Pat
     assert "Read-only file system" in started.stderr
 
 
+def _start(url: str, tmp_path: Path, port: int) -> subprocess.CompletedProcess[str]:
+    """./start_fastapi.sh on `port` with a test server's environment, to its exit."""
+    server = Server(url, tmp_path / "unused.log")
+    try:
+        return subprocess.run(
+            [str(ROOT / "start_fastapi.sh"), "--port", str(port)],
+            cwd=ROOT,
+            env=server.env,
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+    finally:
+        server.client.close()
+
+
 def _start_and_fail(url: str, tmp_path: Path) -> subprocess.CompletedProcess[str]:
     """Start a server that must refuse: exit 2 with one line on stderr, no traceback."""
-    server = Server(url, tmp_path / "unused.log")
-    started = subprocess.run(
-        [str(ROOT / "start_fastapi.sh"), "--port", str(free_port())],
-        cwd=ROOT,
-        env=server.env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
-    server.client.close()
+    started = _start(url, tmp_path, free_port())
     assert started.returncode == 2, started.stderr
     lines = [line for line in started.stderr.splitlines() if line.startswith("progen:")]
     assert len(lines) == 1, started.stderr
@@ -182,18 +189,8 @@ def test_a_taken_port_is_one_line_with_a_free_port_before_anything_starts(tmp_pa
         taken.bind(("127.0.0.1", 0))
         taken.listen()
         port = taken.getsockname()[1]
-        server = Server(f"sqlite:///{tmp_path / 'p.db'}", tmp_path / "unused.log")
         started = time.monotonic()
-        answer = subprocess.run(
-            [str(ROOT / "start_fastapi.sh"), "--port", str(port)],
-            cwd=ROOT,
-            env=server.env,
-            capture_output=True,
-            text=True,
-            timeout=60,
-            check=False,
-        )
-        server.client.close()
+        answer = _start(f"sqlite:///{tmp_path / 'p.db'}", tmp_path, port)
     assert answer.returncode == 2, answer.stderr
     assert f"cannot listen on 127.0.0.1:{port} ([Errno 98] Address already in use)" in (
         answer.stderr

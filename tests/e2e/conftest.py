@@ -118,3 +118,11 @@ def pytest_runtest_makereport(item, call):
         for srv in _servers:
             report.sections.append((f"server log {srv.url}", srv.tail(60)))
     return report
+
+
+@pytest.fixture
+def own_server(tmp_path) -> Iterator[Server]:
+    """A server of this test's own: no other test's jobs in its list or its health counts
+    (tests that count polls or health checks must see only their own jobs)."""
+    with live_server(tmp_path) as srv:
+        yield srv

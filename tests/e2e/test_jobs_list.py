@@ -177,7 +177,8 @@ def test_when_the_server_comes_back_the_page_catches_up_at_once(page: Page, serv
     assert time.monotonic() - back < 2
 
 
-def test_health_is_asked_less_often_when_nothing_runs_or_nobody_looks(page: Page, server):
+def test_health_is_asked_less_often_when_nothing_runs_or_nobody_looks(page: Page, own_server):
+    server = own_server
     checks: list[str] = []
     page.on("request", lambda req: req.url.endswith("/api/health") and checks.append(req.url))
     page.clock.install()
@@ -202,8 +203,8 @@ def test_health_is_asked_less_often_when_nothing_runs_or_nobody_looks(page: Page
         document.dispatchEvent(new Event('visibilitychange'));
     }""")
     # The check planned before the tab was hidden may still run; after it, one a minute.
-    page.clock.run_for(61_000)
-    assert len(checks) == 4, "a hidden tab: one check in a minute, not one every 5 s"
+    page.clock.run_for(65_000)
+    assert 4 <= len(checks) <= 5, "a hidden tab: about one check a minute, not one every 5 s"
     call(server.url, f"/api/programs/jobs/{running['id']}/cancel", body={})
 
 

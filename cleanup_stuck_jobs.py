@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Hand back jobs stuck in_progress (see `--help`); the logic lives in src/jobs/cli.py.
+"""Hand back jobs stuck in_progress (see `--help`); the logic lives in src/cleanup_cli.py.
 
 Runs with the project's .venv even when the shell has not activated it (and
 creates it first, as start_fastapi.sh does, when it is missing), and from the
@@ -37,6 +37,6 @@ if Path(sys.prefix).resolve() != (ROOT / ".venv").resolve():
 os.chdir(ROOT)
 sys.path.insert(0, str(ROOT / "src"))
 
-from jobs.cli import main  # noqa: E402  (needs src/ on the path first)
+from cleanup_cli import main  # noqa: E402  (needs src/ on the path first)
 
 raise SystemExit(main())

@@ -30,8 +30,8 @@ for _path in (ROOT / "src", ROOT / "tests"):  # the service, and the harness
 import harness  # noqa: E402  (src/ and tests/ are on the path only from here)
 from db import migrate  # noqa: E402
 from db.database import Sessions  # noqa: E402
-from jobs import instances  # noqa: E402
-from jobs.runner import Runner, RunnerConfig  # noqa: E402
+from jobs.config import EngineConfig  # noqa: E402
+from jobs.engine import Engine  # noqa: E402
 from programs.service import Programs  # noqa: E402
 
 PG_ADMIN = ["psql", "-h", "127.0.0.1", "-U", "postgres", "-v", "ON_ERROR_STOP=1", "-qAt"]
@@ -199,30 +199,33 @@ def log(message: str) -> None:
 
 @dataclass
 class InProcess:
-    """The job engine without HTTP: a registered instance, its runner and the service."""
+    """The job engine without HTTP: a started engine and the service on it."""
 
-    sessions: Sessions
-    who: instances.Me
-    runner: Runner
+    engine: Engine
     service: Programs
 
 
-def in_process(engine: Any, handler: Any, *, concurrency: int, timeout: float) -> InProcess:
-    """Migrate, register an instance and build a Runner plus the Programs service on it."""
-    migrate.upgrade(engine)
-    sessions, who = Sessions(engine), instances.me()
-    with sessions.write() as session:
-        instances.register(session, who=who)
-    runner = Runner(
-        sessions=sessions,
-        instance_id=who.id,
-        handler=handler,
-        config=RunnerConfig(concurrency=concurrency, backoff_base=1, timeout_seconds=timeout),
-    )
-    service = Programs(
-        sessions=sessions,
-        runner=runner,
-        generator=handler,  # only its total_steps() is used
+def engine_config(*, concurrency: int, timeout: float) -> EngineConfig:
+    """The benchmark's engine: its ticks never fire within a run (a benchmark that
+    measures them calls them itself), so the figures are the runner's alone."""
+    return EngineConfig(
+        concurrency=concurrency,
         max_attempts=3,
+        timeout_seconds=timeout,
+        backoff_base=1,
+        heartbeat_seconds=3600,
+        stale_seconds=90,
+        monitor_seconds=3600,
+        retention_days=30,
+        shutdown_grace_seconds=0,
     )
-    return InProcess(sessions, who, runner, service)
+
+
+async def in_process(engine: Any, handler: Any, *, concurrency: int, timeout: float) -> InProcess:
+    """Migrate, then start an engine (register, sweep, ticks, runner) and the service on it."""
+    migrate.upgrade(engine)
+    config = engine_config(concurrency=concurrency, timeout=timeout)
+    jobs = Engine(sessions=Sessions(engine), config=config, handler=handler)
+    await jobs.start()
+    service = Programs(engine=jobs, generator=handler)  # only its total_steps() is used
+    return InProcess(jobs, service)

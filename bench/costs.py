@@ -20,7 +20,7 @@ from sqlalchemy import event
 from bench.common import REQUEST
 from db import migrate
 from db.database import Sessions, make_engine
-from jobs import store
+from jobs import journal, store
 from programs.schemas import ProgramRequest
 
 
@@ -46,7 +46,7 @@ def measure(pending: int, profile: Path | None) -> dict[str, Any]:
     with tempfile.TemporaryDirectory(prefix="progen-bench-") as tmp:
         engine = make_engine(f"sqlite:///{tmp}/costs.db")
         migrate.upgrade(engine)
-        sessions = Sessions(engine)
+        sessions = journal.attach(Sessions(engine))
         payload = ProgramRequest.model_validate(REQUEST).model_dump()
 
         def submit() -> None:  # one submit in its own transaction: no group commit to share

@@ -1,4 +1,4 @@
-"""Engine throughput in-process (Programs.submit + Runner), and SQLite's physical limit."""
+"""Engine throughput in-process (Programs.submit + Engine), and SQLite's physical limit."""
 
 from __future__ import annotations
 
@@ -84,12 +84,11 @@ def _unfinished(engine: sa.Engine) -> bool:
 async def _run(url: str, jobs: int, concurrency: int) -> EngineRun:
     engine = make_engine(url)
     watcher = make_engine(url)  # counts completions; not counted itself
-    setup = in_process(engine, OneStep(), concurrency=concurrency, timeout=60)
+    setup = await in_process(engine, OneStep(), concurrency=concurrency, timeout=60)
     counter = StatementCounter()
-    counter.attach(engine)
-    runner, service = setup.runner, setup.service
+    counter.attach(engine)  # before the claim loop's first turn, as before
+    service = setup.service
     request = ProgramRequest.model_validate(REQUEST)
-    await runner.start()
     started = time.perf_counter()
 
     left = iter(range(jobs))  # shared: each caller takes the next job until none is left
@@ -112,7 +111,7 @@ async def _run(url: str, jobs: int, concurrency: int) -> EngineRun:
         raise RuntimeError(f"{done} of {jobs} jobs completed")
     statements, executions = dict(counter.statements), dict(counter.executions)
     spent, commits = dict(counter.seconds), counter.commits
-    await runner.shutdown(0)
+    await setup.engine.stop(0)
     engine.dispose()
     watcher.dispose()
     return EngineRun(jobs, seconds, statements, executions, spent, commits)

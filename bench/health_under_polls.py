@@ -31,7 +31,7 @@ import httpx
 from bench.common import Server, log, percentile
 from db import migrate
 from db.database import Sessions, make_engine
-from jobs import store
+from jobs import journal, store
 from programs.generators.template import TemplateGenerator
 from programs.schemas import ProgramRequest
 
@@ -77,7 +77,7 @@ def make_jobs(db_url: str, kb: int) -> tuple[list[str], int]:
     program = _padded(asyncio.run(_template_program()), kb)
     engine = make_engine(db_url)
     migrate.upgrade(engine)
-    sessions = Sessions(engine)
+    sessions = journal.attach(Sessions(engine))
     ids = []
     for _ in range(JOBS):
         with sessions.write() as session:

@@ -22,8 +22,6 @@ from bench.common import (
 from bench.loadgen import Tally, closed_loop, open_loop, run, timed_loop
 from db.database import make_engine
 from harness import wait_for
-from jobs import recovery
-from jobs.scheduler import TickConfig, Ticks
 from jobs.steps import JSON, StepResult
 from programs.schemas import ProgramRequest
 
@@ -146,21 +144,9 @@ class Forever:
 async def _tick_statements(in_flight: int) -> dict[str, float]:
     with tempfile.TemporaryDirectory(prefix="progen-bench-") as tmp:
         engine = make_engine(f"sqlite:///{tmp}/ticks.db")
-        setup = in_process(engine, Forever(), concurrency=in_flight, timeout=7200)
-        sessions, who, runner, service = setup.sessions, setup.who, setup.runner, setup.service
-        ticks = Ticks(
-            sessions=sessions,
-            who=who,
-            runner=runner,
-            config=TickConfig(
-                heartbeat_seconds=30,
-                monitor_seconds=15,
-                retention_days=30,
-                policy=recovery.Policy(stale_seconds=90, backoff_base=1),
-            ),
-        )
+        setup = await in_process(engine, Forever(), concurrency=in_flight, timeout=7200)
+        runner, ticks, service = setup.engine.runner, setup.engine.ticks, setup.service
         request = ProgramRequest.model_validate(REQUEST)
-        await runner.start()
         await asyncio.gather(*(service.submit(request, None) for _ in range(in_flight)))
         deadline = time.monotonic() + 60
         while len(runner.leases()) < in_flight and time.monotonic() < deadline:
@@ -174,7 +160,7 @@ async def _tick_statements(in_flight: int) -> dict[str, float]:
         counter.reset()
         await ticks.monitor()
         monitor = counter.data_statements
-        await runner.shutdown(0)
+        await setup.engine.stop(0)
         engine.dispose()
     return {
         "in_flight": in_flight,

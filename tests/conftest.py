@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 from db import migrate
 from db.database import Sessions, make_engine
-from jobs import clock
+from jobs import clock, journal
 
 
 @pytest.fixture
@@ -53,7 +53,7 @@ def engine(db_url: str) -> Iterator[sa.Engine]:
 
 @pytest.fixture
 def sessions(engine: sa.Engine) -> Sessions:
-    return Sessions(engine)
+    return journal.attach(Sessions(engine))
 
 
 @pytest.fixture(autouse=True)

@@ -11,6 +11,7 @@ import sqlalchemy as sa
 from db.database import Sessions
 from harness.servers import PROGEN_VARIABLES
 from jobs import clock, instances, store
+from jobs.config import EngineConfig
 from jobs.models import Job
 
 REQUEST: dict[str, Any] = {
@@ -22,6 +23,23 @@ REQUEST: dict[str, Any] = {
     "equipment": ["barbell", "dumbbells"],
     "notes": "",
 }
+
+
+def engine_config(**overrides: Any) -> EngineConfig:
+    """Fast test knobs (no backoff, short intervals); override any field by name."""
+    values: dict[str, Any] = {
+        "concurrency": 2,
+        "max_attempts": 3,
+        "timeout_seconds": 30,
+        "backoff_base": 0,
+        "heartbeat_seconds": 1,
+        "stale_seconds": 3,
+        "monitor_seconds": 1,
+        "retention_days": 30,
+        "shutdown_grace_seconds": 0,
+    }
+    values.update(overrides)
+    return EngineConfig(**values)
 
 
 def make_request(**overrides: Any) -> dict[str, Any]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from pathlib import Path
+from typing import Any
 
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
@@ -32,7 +33,7 @@ Submit with `POST /api/programs/generate`, then poll the job at the
 def _bare_app(settings: Settings) -> FastAPI:
     """With docs, their scripts and styles come from this service (no CDN); without,
     /docs, /redoc and /openapi.json do not exist."""
-    about = {"title": "progen", "version": VERSION, "description": DESCRIPTION}
+    about: dict[str, Any] = {"title": "progen", "version": VERSION, "description": DESCRIPTION}
     if settings.docs_enabled:
         return FastAPIOffline(**about, lifespan=lifespan)
     return FastAPI(**about, lifespan=lifespan, docs_url=None, redoc_url=None, openapi_url=None)

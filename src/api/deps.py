@@ -14,6 +14,7 @@ from pydantic import SecretStr
 
 from api import rejections
 from api.admission import Admission
+from jobs.engine import Engine
 from programs.service import Programs
 from settings import Settings
 
@@ -30,6 +31,12 @@ async def get_programs(request: Request) -> Programs:
     return programs
 
 
+async def get_engine(request: Request) -> Engine:
+    """This process's job engine, which the lifespan started."""
+    engine: Engine = request.app.state.engine
+    return engine
+
+
 async def get_admission(request: Request) -> Admission:
     """The app's admission control (queue cap and rate limit)."""
     admission: Admission = request.app.state.admission
@@ -39,6 +46,7 @@ async def get_admission(request: Request) -> Admission:
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 ProgramsDep = Annotated[Programs, Depends(get_programs)]
 AdmissionDep = Annotated[Admission, Depends(get_admission)]
+EngineDep = Annotated[Engine, Depends(get_engine)]
 
 
 def _demand_bearer(request: Request, token: SecretStr | None, name: str) -> None:

@@ -33,7 +33,7 @@ def prepare() -> Path:
     base = Path(tempfile.gettempdir())
     _remove_stale(base)
     parent = multiprocessing.parent_process()  # uvicorn's supervisor or reloader, if any
-    folder = base / _name(parent.pid if parent else os.getpid())
+    folder = base / _name(parent.pid if parent and parent.pid else os.getpid())
     folder.mkdir(mode=0o700, exist_ok=True)
     os.environ[ENV] = str(folder)
     return folder

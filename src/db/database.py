@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import os
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager, nullcontext
 from pathlib import Path
 from typing import Any
@@ -21,14 +21,13 @@ from sqlalchemy import event
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
-from settings import PROJECT_DIR, get_settings
-
 SQLITE_BUSY_TIMEOUT_MS = 10_000  # writers queue behind each other instead of failing
 _IMMEDIATE = "progen_sqlite_immediate"
 SQLITE_POOL_SIZE = 48  # FastAPI's 40 threads plus the engine's to_thread workers
 PG_CONNECT_TIMEOUT_SECONDS = 3
 PG_IDLE_TX_TIMEOUT_MS = 30_000  # our transactions last milliseconds
 PG_LOCK_TIMEOUT_MS = 10_000
+PROJECT_DIR = Path(__file__).resolve().parents[2]  # src/db/database.py -> the project
 DATA_DIR_MODE = 0o700  # notes hold health data (injuries): no other user reads them
 DATA_FILE_MODE = 0o600  # SQLite gives -wal and -shm the database file's mode
 
@@ -163,6 +162,15 @@ class Sessions:
             threading.RLock() if sqlite else nullcontext()
         )
 
+    def listen(self, identifier: str, fn: Callable[..., None], *, mark: str) -> None:
+        """Run `fn` on this factory's session events (`identifier`, e.g. "before_commit");
+        its sessions then carry `mark` in `info`, so code that needs `fn` can check that
+        it runs. Idempotent."""
+        for maker in (self._read, self._write):
+            if not event.contains(maker, identifier, fn):
+                event.listen(maker, identifier, fn)
+            maker.configure(info={**maker.kw.get("info", {}), mark: True})
+
     def read(self) -> Session:
         """A session for queries (use as a context manager)."""
         return self._read()
@@ -183,6 +191,8 @@ def __getattr__(name: str) -> Any:
     if name != "engine":
         raise AttributeError(name)
     if _engine is None:
+        from settings import get_settings  # the snippet's edge: the engine never reads settings
+
         url = get_settings().database_url
         path = sqlite_path(url)
         if path is not None and not path.exists():

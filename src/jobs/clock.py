@@ -14,6 +14,7 @@ import time
 from datetime import UTC, datetime, timedelta
 
 import sqlalchemy as sa
+from sqlalchemy.orm import Session
 
 _test_offset = timedelta(0)
 _db_offset = timedelta(0)
@@ -24,13 +25,13 @@ def utcnow() -> datetime:
     return datetime.now(UTC) + _db_offset + _test_offset
 
 
-def align(connection: sa.Connection | sa.orm.Session) -> timedelta:
+def align(session: Session) -> timedelta:
     """Measure this host's offset from the database clock (PostgreSQL only) and apply it."""
     global _db_offset
-    if connection.get_bind().dialect.name != "postgresql":
+    if session.get_bind().dialect.name != "postgresql":
         return _db_offset
     before = time.time()
-    server = connection.execute(sa.text("SELECT clock_timestamp()")).scalar_one()
+    server: datetime = session.execute(sa.text("SELECT clock_timestamp()")).scalar_one()
     after = time.time()
     local = datetime.fromtimestamp((before + after) / 2, UTC)  # the midpoint of the round trip
     _db_offset = server - local

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql
@@ -109,6 +109,12 @@ class Instance(Base):
 def status_is(*statuses: JobStatus) -> sa.ColumnElement[bool]:
     """`status = 'x'` (or IN) with literal values: a planner can match a partial
     index's `status = 'pending'` against a literal, never against a parameter."""
-    literals = [sa.literal_column(f"'{status.value}'") for status in statuses]
+    literals: list[sa.ColumnElement[str]] = [
+        sa.literal_column(f"'{status.value}'") for status in statuses
+    ]
     column = Job.__table__.c.status
     return column == literals[0] if len(literals) == 1 else column.in_(literals)
+
+
+#: the tables themselves (declarative tables are `Table`s), for Core statements
+JOBS, EVENTS = cast(sa.Table, Job.__table__), cast(sa.Table, JobEvent.__table__)

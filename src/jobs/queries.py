@@ -95,7 +95,7 @@ def page(
         query = query.where(
             sa.or_(Job.created_at < created, sa.and_(Job.created_at == created, Job.id < job_id))
         )
-    jobs = list(connection.execute(query))
+    jobs: list[JobView] = list(connection.execute(query))
     more = len(jobs) > limit
     jobs = jobs[:limit]
     return jobs, (_encode(jobs[-1]) if more and jobs else None)

@@ -8,13 +8,13 @@ it in its own statement, so a job that finished in between is left alone.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import timedelta
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from jobs import clock, instances, store
+from jobs.config import EngineConfig
 from jobs.models import Job, status_is
 from jobs.status import JobStatus, Reason
 
@@ -50,19 +50,11 @@ def find_stuck(session: Session, *, where: sa.ColumnElement[bool]) -> list[Job]:
     return list(session.scalars(query))
 
 
-@dataclass(frozen=True)
-class Policy:
-    """The thresholds recovery needs, from settings."""
-
-    stale_seconds: float
-    backoff_base: float
-
-
 def reclaim_dead_owners(
     session: Session,
     *,
     who: instances.Me,
-    policy: Policy,
+    config: EngineConfig,
     where: sa.ColumnElement[bool] | None = None,
     reason: Reason = Reason.OWNER_DEAD,
 ) -> list[Job]:
@@ -71,7 +63,7 @@ def reclaim_dead_owners(
     if not dead:
         return []
     why = store.Reclaim(
-        reason, RESTART_MESSAGE, "server restarted", policy.backoff_base, who.id, "owner_dead"
+        reason, RESTART_MESSAGE, "server restarted", config.backoff_base, who.id, "owner_dead"
     )
     return store.reclaim(session, where=_both(owned_by(dead), where), why=why)
 
@@ -91,18 +83,18 @@ def stuck(session: Session, *, who: instances.Me, stale_seconds: float) -> sa.Co
 def reclaim_stale(
     session: Session,
     *,
-    policy: Policy,
+    config: EngineConfig,
     instance_id: str | None,
     where: sa.ColumnElement[bool] | None = None,
     reason: Reason = Reason.OWNER_DEAD,
 ) -> list[Job]:
     """Hand back jobs whose heartbeat is stale, in one compare-and-set statement."""
-    condition = _both(stale(policy.stale_seconds), where)
+    condition = _both(stale(config.stale_seconds), where)
     why = store.Reclaim(
         reason,
-        stale_message(policy.stale_seconds),
+        stale_message(config.stale_seconds),
         "worker stopped responding",
-        policy.backoff_base,
+        config.backoff_base,
         instance_id,
         "stale_heartbeat",
     )
@@ -113,25 +105,29 @@ def sweep(
     session: Session,
     *,
     who: instances.Me,
-    policy: Policy,
+    config: EngineConfig,
     where: sa.ColumnElement[bool] | None = None,
     reason: Reason = Reason.OWNER_DEAD,
 ) -> list[Job]:
     """Everything lost: dead owners first (their words say 'restart'), then stale heartbeats."""
     return reclaim_dead_owners(
-        session, who=who, policy=policy, where=where, reason=reason
-    ) + reclaim_stale(session, policy=policy, instance_id=who.id, where=where, reason=reason)
+        session, who=who, config=config, where=where, reason=reason
+    ) + reclaim_stale(session, config=config, instance_id=who.id, where=where, reason=reason)
 
 
 def reclaim_all(
-    session: Session, *, policy: Policy, where: sa.ColumnElement[bool], instance_id: str | None
+    session: Session,
+    *,
+    config: EngineConfig,
+    where: sa.ColumnElement[bool],
+    instance_id: str | None,
 ) -> list[Job]:
     """Hand back in_progress jobs whatever their heartbeat (the server is known to be down)."""
     why = store.Reclaim(
         Reason.MANUAL_CLEANUP,
         RESTART_MESSAGE,
         "cleaned up by hand",
-        policy.backoff_base,
+        config.backoff_base,
         instance_id,
         "manual_cleanup",
     )

@@ -13,7 +13,6 @@ import logging
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import event
 from sqlalchemy.orm import Session, SessionTransaction
 
 from jobs import metrics
@@ -54,19 +53,17 @@ def note(session: Session, row: dict[str, Any], job: Any, *, reclaim: str | None
     session.info.setdefault(_NOTES, []).append(facts)
 
 
-def _committed(session: Session) -> None:
+def committed(session: Session) -> None:
+    """After a commit: log and count its notes (`jobs.journal` registers this)."""
     for facts in session.info.pop(_NOTES, []):
         _count(facts)
         _log(facts)
 
 
-def _ended(session: Session, transaction: SessionTransaction) -> None:
+def ended(session: Session, transaction: SessionTransaction) -> None:
+    """After a transaction: the outermost one's notes go if it did not commit."""
     if transaction.parent is None:  # the outermost one, which did not commit: forget
         session.info.pop(_NOTES, None)
-
-
-event.listen(Session, "after_commit", _committed)
-event.listen(Session, "after_transaction_end", _ended)
 
 
 def _seconds(later: datetime, earlier: datetime | None) -> float | None:

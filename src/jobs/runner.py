@@ -9,7 +9,7 @@ Claims ride on the group commit (`jobs.batch`): each batch ends with a claim
 for the slots that are free once its writes commit, so a job's completion and
 the claim of the next job share one transaction. A claim runs only when there
 may be work: something was submitted, retried or reclaimed, the last claim
-filled every slot, or the idle poll came round.
+filled every slot, or the idle poll came round (`jobs.claims` keeps that count).
 """
 
 from __future__ import annotations
@@ -29,6 +29,8 @@ from db import failures
 from db.database import Sessions
 from jobs import metrics, store
 from jobs.batch import GroupCommit
+from jobs.claims import Claimed, ClaimPlanner
+from jobs.config import EngineConfig
 from jobs.errors import LeaseLost, PermanentStepError, StepError
 from jobs.status import Reason
 from jobs.steps import JSON, StepHandler
@@ -39,18 +41,6 @@ StopCause = Literal["lost", "cancel", "shutdown"]
 POLL_SECONDS = 1.0  # how often an idle runner looks for due retries or peers' submissions
 FIRST_WRITE_RETRY_SECONDS = 0.2  # then doubling, up to MAX_WRITE_RETRY_SECONDS
 MAX_WRITE_RETRY_SECONDS = 5.0
-
-
-@dataclass(frozen=True)
-class RunnerConfig:
-    """The knobs of a runner, from settings."""
-
-    concurrency: int
-    backoff_base: float
-    timeout_seconds: float
-    #: how long a job's writes are retried through a database outage (HEARTBEAT_STALE_SECONDS:
-    #: after that the job is lost anyway)
-    write_retry_seconds: float = 30.0
 
 
 @dataclass
@@ -80,7 +70,7 @@ class Runner:
     """
 
     def __init__(
-        self, *, sessions: Sessions, instance_id: str, handler: StepHandler, config: RunnerConfig
+        self, *, sessions: Sessions, instance_id: str, handler: StepHandler, config: EngineConfig
     ) -> None:
         self._sessions = sessions
         self._batch = GroupCommit(sessions, tail=self, coalesce=store.COALESCE)  # shared commits
@@ -94,9 +84,7 @@ class Runner:
         self.claiming = True  # off while heartbeats fail
         self._stopping = False  # set once, by shutdown
         self._claim_failure: str | None = None  # the last failed claim's words, until one works
-        # Work may be due while `_asked` is ahead of `_answered`: each wake counts up,
-        # and a claim that came back short answers every wake counted before it ran.
-        self._asked, self._answered = 1, 0
+        self._claims = ClaimPlanner(owner=instance_id, concurrency=config.concurrency)
 
     async def start(self) -> None:
         """Start the claim loop on the running event loop."""
@@ -110,13 +98,13 @@ class Runner:
             self._loop.call_soon_threadsafe(self._wake_now)
 
     def _wake_now(self) -> None:
-        self._asked += 1
+        self._claims.ask()
         self._wake.set()
 
     async def write(self, fn: Callable[..., T], **kwargs: Any) -> T:
         """A write that may add work (a submit), in the next group commit, whose claim
         can then take the new job at once."""
-        self._asked += 1
+        self._claims.ask()
         return await self._batch.write(fn, **kwargs)
 
     def leases(self) -> list[store.Lease]:
@@ -128,7 +116,7 @@ class Runner:
             return fn(session, **kwargs)
 
     async def _db(self, fn: Callable[..., T], **kwargs: Any) -> T:
-        return await asyncio.to_thread(self._tx, fn, **kwargs)
+        return await asyncio.to_thread(lambda: self._tx(fn, **kwargs))
 
     async def _write(self, fn: Callable[..., T], *, ends: str | None = None, **kwargs: Any) -> T:
         """A job's fenced write, retried through a database blip; `ends` names the job
@@ -174,7 +162,7 @@ class Runner:
                 async with asyncio.timeout(POLL_SECONDS):
                     await self._wake.wait()
             except TimeoutError:
-                self._asked += 1  # due retries and peers' submissions show up here
+                self._claims.ask()  # due retries and peers' submissions show up here
 
     def _claim_failed(self, error: Exception) -> None:
         """Say so once per kind of failure, not once a second through an outage."""
@@ -186,29 +174,18 @@ class Runner:
     def _claim_limit(self, ending: set[str]) -> int:
         """How many jobs to claim once the attempts in `ending` have ended: the free slots,
         or 0 when no claim should run (stopping, not claiming, or no work may be due)."""
-        if self._stopping or not self.claiming or self._asked <= self._answered:
+        if self._stopping or not self.claiming:
             return 0
-        return max(self._config.concurrency - len(self._running.keys() - ending), 0)
+        return self._claims.limit(self._running.keys(), ending)
 
-    def plan(self, ending: set[str]) -> Callable[[Session], Any] | None:
+    def plan(self, ending: set[str]) -> Callable[[Session], Claimed] | None:
         """The batch tail (see `jobs.batch.Tail`): claim what the free slots can take."""
         limit = self._claim_limit(ending)
-        if not limit:
-            return None
-        asked = self._asked
-        owner = self._instance_id
+        return self._claims.claim(limit) if limit else None
 
-        def claim(session: Session) -> tuple[list[store.JobRow], int, int]:
-            return store.claim(session, owner=owner, limit=limit), limit, asked
-
-        return claim
-
-    def deliver(self, outcome: tuple[list[store.JobRow], int, int]) -> None:
+    def deliver(self, claimed: Claimed) -> None:
         """Run the jobs a batch's claim took."""
-        jobs, limit, asked = outcome
-        if len(jobs) < limit:
-            self._answered = max(self._answered, asked)
-        for job in jobs:
+        for job in self._claims.answered(claimed):
             self._spawn(job)
 
     def _current(self, job_id: str, lease: store.Lease) -> _Running | None:

@@ -10,7 +10,6 @@ import asyncio
 import logging
 import time
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
@@ -18,20 +17,11 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from db import failures
 from db.database import Sessions
 from jobs import clock, instances, metrics, queries, recovery, store
+from jobs.config import EngineConfig
 from jobs.runner import Runner
 
 logger = logging.getLogger(__name__)
 RETENTION_INTERVAL_SECONDS = 3600  # pruning old jobs hourly is plenty
-
-
-@dataclass(frozen=True)
-class TickConfig:
-    """Intervals and thresholds of the ticks, from settings."""
-
-    heartbeat_seconds: float
-    monitor_seconds: float
-    policy: recovery.Policy
-    retention_days: float
 
 
 class Ticks:
@@ -45,7 +35,7 @@ class Ticks:
     """
 
     def __init__(
-        self, *, sessions: Sessions, who: instances.Me, runner: Runner, config: TickConfig
+        self, *, sessions: Sessions, who: instances.Me, runner: Runner, config: EngineConfig
     ) -> None:
         self._sessions = sessions
         self._who = who
@@ -119,7 +109,7 @@ class Ticks:
                 failures.log(logger, error, "heartbeat failed; not claiming until one succeeds")
             self._runner.claiming = False
             silent = time.monotonic() - self._last_heartbeat_ok
-            if silent > self._config.policy.stale_seconds and self._runner.leases():
+            if silent > self._config.stale_seconds and self._runner.leases():
                 logger.error("no heartbeat for %.0f s: dropping running jobs", silent)
                 self._runner.drop_all()
             return
@@ -137,7 +127,7 @@ class Ticks:
             # SQLite WAL reuses its frames, so a small write can still fit on a full disk:
             # check_room, above, catches that.
             instances.touch(session, instance_id=self._who.id)
-            jobs = recovery.sweep(session, who=self._who, policy=self._config.policy)
+            jobs = recovery.sweep(session, who=self._who, config=self._config)
         return len(jobs)
 
     async def monitor(self) -> None:

@@ -1,52 +1,43 @@
 """Every change of a job's state, and the only writer of status, owner and heartbeat.
 
 Each transition is one conditional UPDATE (it re-checks the state it expects,
-and for a worker's writes the lease `(owner, attempts)`) plus its event row,
+and for a worker's writes the lease `(owner, attempts)`, written once in
+`held`) plus its event row,
 in the caller's transaction. Zero rows matched means the job was not in that
 state: the function raises instead of failing silently. Every transaction
 here starts with its write, so on SQLite it queues on busy_timeout for the
 write lock instead of failing a read-to-write upgrade.
 
 New jobs (without an idempotency key) and event rows are queued on the
-session and inserted together (one statement each for a whole group commit,
-not one per submit or transition) before the transaction's next claim and
-at its commit: they are in the same commit as their transitions, in the
-order they happened.
+session and inserted together at commit (`jobs.journal`).
 """
 
 from __future__ import annotations
 
 import functools
-import os
-import random
-import time
-import uuid
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from types import SimpleNamespace
-from typing import Any
+from typing import Any, TypeVar
 
 import sqlalchemy as sa
-from sqlalchemy import event
 from sqlalchemy.orm import Session
 
-from jobs import clock, report
+from jobs import clock, journal, policy, report
 from jobs.batch import Many
 from jobs.errors import InvalidTransition, JobNotFound, LeaseLost
-from jobs.models import Job, JobEvent, status_is
+from jobs.models import EVENTS, JOBS, Job, JobEvent, status_is
 from jobs.status import JobStatus, Reason
 
 PENDING, IN_PROGRESS = JobStatus.PENDING.value, JobStatus.IN_PROGRESS.value
 COMPLETED, FAILED, CANCELLED = (
     s.value for s in (JobStatus.COMPLETED, JobStatus.FAILED, JobStatus.CANCELLED)
 )
-MAX_BACKOFF_SECONDS = 3600  # an hour: longer waits help nobody
 NO_SYNC = {"synchronize_session": False}  # rows come back through RETURNING
-JOBS, EVENTS = Job.__table__, JobEvent.__table__
 #: an ORM object, or a read-only row or view with the same attributes
 JobRow = Job | sa.Row[Any] | SimpleNamespace
-_QUEUED = "progen_queued"  # in Session.info: {table: rows} this transaction has yet to insert
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -65,38 +56,23 @@ def lease_of(job: JobRow) -> Lease:
     return Lease(job.id, job.owner, job.attempts)
 
 
-def new_job_id() -> str:
-    """A UUIDv7 (RFC 9562): time first, so jobs created in turn have ids in turn.
+def held(
+    *, owner: Any, job: tuple[Any, Any] | None = None, jobs: Iterable[Lease] = ()
+) -> list[sa.ColumnElement[bool]]:
+    """The lease condition, the one place it is written: the job is in progress, owned by
+    `owner`, at the attempt the lease names. For one job, `job` is its (id, attempt), as
+    values or as bind parameters of a built-once statement; for several leases of one
+    owner, `jobs` makes one IN of (id, attempts) pairs.
 
-    Each insert then lands on the last page of the id indexes (the jobs' key,
-    the events' job_id) instead of a random one: a group commit writes a few
-    pages instead of one per job, and on SQLite a commit costs by the page.
-    """
-    value = (time.time_ns() // 1_000_000) << 80 | int.from_bytes(os.urandom(10))
-    value = value & ~(0xF << 76) | 0x7 << 76  # version 7
-    value = value & ~(0x3 << 62) | 0x2 << 62  # the RFC variant
-    return str(uuid.UUID(int=value))
-
-
-def backoff_seconds(base: float, attempt: int) -> float:
-    """Exponential backoff with jitter: base * 2**(attempt-1), between 80 % and 120 %."""
-    delay = base * 2 ** max(attempt - 1, 0) * random.uniform(0.8, 1.2)
-    return min(delay, MAX_BACKOFF_SECONDS)
-
-
-def _fenced(lease: Lease) -> list[sa.ColumnElement[bool]]:
-    return [
-        Job.id == lease.job_id,
-        Job.owner == lease.owner,
-        Job.attempts == lease.attempt,
-        Job.status == IN_PROGRESS,
-    ]
-
-
-def _leases_match(leases: Iterable[Lease]) -> sa.ColumnElement[bool]:
-    """All of these leases, in one condition: (id, attempts) pairs of one owner."""
-    pairs = [(lease.job_id, lease.attempt) for lease in leases]
-    return sa.tuple_(Job.id, Job.attempts).in_(pairs)
+    Keep the owner and status terms first: with the IN of pairs first, PostgreSQL
+    planned the heartbeat differently and the API tests on it hit deadlocks (the
+    heartbeat's row locks against a batch's lookup of the leases it holds)."""
+    if job is not None:
+        which = [JOBS.c.id == job[0], JOBS.c.attempts == job[1]]
+    else:
+        pairs = [(lease.job_id, lease.attempt) for lease in jobs]
+        which = [sa.tuple_(JOBS.c.id, JOBS.c.attempts).in_(pairs)]
+    return [JOBS.c.owner == owner, JOBS.c.status == IN_PROGRESS, *which]
 
 
 def _event(
@@ -120,31 +96,13 @@ def _event(
     }
 
 
-def _queue(session: Session, table: sa.Table, rows: list[dict[str, Any]]) -> None:
-    session.info.setdefault(_QUEUED, {}).setdefault(table, []).extend(rows)
-
-
-def _insert_queued(session: Session, tables: Sequence[sa.Table] = (JOBS, EVENTS)) -> None:
-    """Insert the rows queued so far in `tables`, one statement per table (Core: the ORM
-    costs more); jobs first, as events refer to them."""
-    queued = session.info.get(_QUEUED, {})
-    for table in tables:
-        if rows := queued.get(table):
-            session.connection().execute(_INSERT[table], rows)
-            queued[table] = []
-
-
 def _record(
     session: Session, events: list[tuple[JobRow, dict[str, Any]]], *, reclaim: str | None = None
 ) -> None:
     """Queue event rows for this transaction; each is logged and counted once it commits."""
-    _queue(session, EVENTS, [row for _, row in events])
+    journal.queue(session, EVENTS, [row for _, row in events])
     for job, row in events:
         report.note(session, row, job, reclaim=reclaim)
-
-
-event.listen(Session, "before_commit", _insert_queued)
-_INSERT = {JOBS: sa.insert(JOBS), EVENTS: sa.insert(EVENTS)}
 
 
 def _update(session: Session, *where: sa.ColumnElement[bool], **values: Any) -> list[JobRow]:
@@ -175,10 +133,10 @@ def _fenced_statement(columns: tuple[str, ...]) -> sa.Update:
     return (
         sa.update(JOBS)
         .where(
-            JOBS.c.id == sa.bindparam("lease_id"),
-            JOBS.c.owner == sa.bindparam("lease_owner"),
-            JOBS.c.attempts == sa.bindparam("lease_attempt"),
-            JOBS.c.status == IN_PROGRESS,
+            *held(
+                owner=sa.bindparam("lease_owner"),
+                job=(sa.bindparam("lease_id"), sa.bindparam("lease_attempt")),
+            )
         )
         .values({name: sa.bindparam(f"new_{name}", type_=JOBS.c[name].type) for name in columns})
     )
@@ -210,7 +168,7 @@ def create(
     now = clock.utcnow()
     values: dict[str, Any] = {column.name: None for column in JOBS.c}
     values.update(
-        id=new_job_id(),
+        id=policy.new_job_id(),
         status=PENDING,
         request=payload,
         attempts=0,
@@ -227,9 +185,9 @@ def create(
         updated_at=now,
     )
     if idempotency_key is None:
-        _queue(session, JOBS, [values])
+        journal.queue(session, JOBS, [values])
     else:
-        session.connection().execute(_INSERT[JOBS], [values])
+        journal.insert(session, JOBS, [values])
     job = SimpleNamespace(**values)  # an ORM instance would cost more than the insert
     created = _event(job, from_status=None, reason=Reason.CREATED, message="job created", now=now)
     _record(session, [(job, created)])
@@ -275,7 +233,8 @@ def _claim_statement() -> sa.Update:
 
 def claim(session: Session, *, owner: str, limit: int) -> list[sa.Row[Any]]:
     """Take up to `limit` due pending jobs for `owner`, oldest first (the CLAIMED columns)."""
-    _insert_queued(session, [JOBS])  # jobs submitted earlier in this transaction can be claimed
+    # Jobs submitted earlier in this transaction can be claimed.
+    journal.insert_queued(session, [JOBS])
     now = clock.utcnow()
     params = {"claim_now": now, "claim_limit": limit, "claim_owner": owner}
     jobs = list(session.connection().execute(_claim_statement(), params))
@@ -311,7 +270,7 @@ def heartbeat(session: Session, *, owner: str, leases: Sequence[Lease]) -> dict[
     now = clock.utcnow()
     statement = (
         sa.update(Job)
-        .where(Job.owner == owner, Job.status == IN_PROGRESS, _leases_match(leases))
+        .where(*held(owner=owner, jobs=leases))
         .values(heartbeat_at=now)
         .returning(Job.id, Job.cancel_requested)
         .execution_options(**NO_SYNC)
@@ -460,11 +419,12 @@ COALESCE: dict[Callable[..., Any], Many] = {
 }
 
 
-def _raise_lost(outcomes: list[Any]) -> Any:
+def _raise_lost(outcomes: Sequence[T | LeaseLost]) -> T:
     """The one outcome of a single call: raised if it is LeaseLost."""
-    if isinstance(outcomes[0], LeaseLost):
-        raise outcomes[0]
-    return outcomes[0]
+    outcome = outcomes[0]
+    if isinstance(outcome, LeaseLost):
+        raise outcome
+    return outcome
 
 
 def _held(session: Session, leases: Sequence[Lease]) -> dict[str, sa.Row[Any]]:
@@ -479,7 +439,7 @@ def _held(session: Session, leases: Sequence[Lease]) -> dict[str, sa.Row[Any]]:
     }
 
 
-_HELD = (
+_HELD: sa.Select[Any] = (
     sa.select(JOBS.c.id, JOBS.c.owner, JOBS.c.attempts, JOBS.c.max_attempts, JOBS.c.created_at)
     .where(JOBS.c.id.in_(sa.bindparam("ids", expanding=True)), JOBS.c.status == IN_PROGRESS)
     .with_for_update()
@@ -530,12 +490,12 @@ def fail_attempt(
     """
     now = clock.utcnow()
     spent = {} if usage is None else {"usage": usage}
-    retry_at = now + timedelta(seconds=backoff_seconds(backoff_base, lease.attempt))
+    retry_at = now + timedelta(seconds=policy.backoff_seconds(backoff_base, lease.attempt))
     will_retry = sa.and_(sa.literal(retryable), Job.max_attempts > Job.attempts)
     status = sa.case((Job.cancel_requested, CANCELLED), (will_retry, PENDING), else_=FAILED)
     jobs = _update(
         session,
-        *_fenced(lease),
+        *held(owner=lease.owner, job=(lease.job_id, lease.attempt)),
         status=status,
         owner=None,
         error=error,
@@ -573,9 +533,7 @@ def hand_back(session: Session, *, owner: str, leases: Sequence[Lease]) -> list[
     now = clock.utcnow()
     jobs = _update(
         session,
-        Job.owner == owner,
-        Job.status == IN_PROGRESS,
-        _leases_match(leases),
+        *held(owner=owner, jobs=leases),
         status=sa.case((Job.cancel_requested, CANCELLED), else_=PENDING),
         attempts=sa.case((Job.cancel_requested, Job.attempts), else_=Job.attempts - 1),
         owner=None,
@@ -756,7 +714,7 @@ def _schedule_retries(session: Session, jobs: list[Job], why: Reclaim, now: date
         if job.status == PENDING:
             note += f"; resumes after step {done}, the last saved" if done else "; starts over"
             job.next_attempt_at = now + timedelta(
-                seconds=backoff_seconds(why.backoff_base, job.attempts)
+                seconds=policy.backoff_seconds(why.backoff_base, job.attempts)
             )
         job.recovery_note = note
     session.flush()

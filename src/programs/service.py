@@ -8,7 +8,6 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import json
-import logging
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -20,15 +19,13 @@ from sqlalchemy.orm import Session
 
 from db.database import Sessions
 from jobs import queries, store
+from jobs.engine import Engine
 from jobs.errors import JobError, JobNotFound
 from jobs.models import Job, JobEvent
-from jobs.runner import Runner
 from jobs.status import JobStatus
 from programs.generators.base import ProgramGenerator
 from programs.schemas import ProgramRequest
 
-logger = logging.getLogger(__name__)
-LOCAL_CANCEL_WAIT_SECONDS = 5  # a local cancel normally lands in milliseconds
 #: A poll: everything but the program (`result_json` reads that, for completed jobs only).
 POLL_COLUMNS = tuple(c for c in queries.VIEW_COLUMNS if c.name != "result")
 #: A list: no program at all, only its title, which the database extracts from the
@@ -69,16 +66,23 @@ class Programs:
     """The program-job service of one process.
 
     Args:
-        sessions: makes a short session per call.
-        runner: this process's runner (woken on submit, asked to cancel locally).
+        engine: this process's job engine (submits ride on its group commit; it
+            cancels and retries).
         generator: tells how many steps a request takes.
-        max_attempts: JOB_MAX_ATTEMPTS.
     """
 
-    sessions: Sessions
-    runner: Runner
+    engine: Engine
     generator: ProgramGenerator
-    max_attempts: int
+
+    @property
+    def sessions(self) -> Sessions:
+        """The engine's database."""
+        return self.engine.sessions
+
+    @property
+    def max_attempts(self) -> int:
+        """JOB_MAX_ATTEMPTS: a new job's attempts, and a retry's extra ones."""
+        return self.engine.config.max_attempts
 
     async def submit(
         self, request: ProgramRequest, idempotency_key: str | None, *, caller: str = "local"
@@ -104,7 +108,7 @@ class Programs:
             "idempotency_scope": caller if idempotency_key is not None else None,
             "request_hash": digest,
         }
-        job = await self.runner.write(_create, **values)
+        job = await self.engine.submit(_create, **values)
         if job is not None:
             return job, True
         # Two requests with one key raced; the other insert won.
@@ -151,22 +155,9 @@ class Programs:
 
     def retry(self, job_id: str) -> store.JobRow:
         """Queue a failed or cancelled job again, with JOB_MAX_ATTEMPTS more attempts."""
-        with self.sessions.write() as session:
-            job = store.retry(session, job_id=_checked(job_id), extra_attempts=self.max_attempts)
-        self.runner.wake()
-        return job
+        return self.engine.retry(_checked(job_id))
 
     def cancel(self, job_id: str) -> store.JobRow:
         """Cancel now if pending or running here; a peer's job stops at its next heartbeat."""
-        job_id = _checked(job_id)
-        with self.sessions.write() as session:
-            job = store.request_cancel(session, job_id=job_id)
-        if job.status != JobStatus.IN_PROGRESS:
-            return job
-        done = self.runner.cancel_now(job_id)
-        if done is not None:
-            try:
-                done.result(timeout=LOCAL_CANCEL_WAIT_SECONDS)
-            except Exception:
-                logger.warning("job %s: local cancel still pending", job_id)
-        return self.get(job_id)
+        job = self.engine.cancel(_checked(job_id))
+        return job if job.status != JobStatus.IN_PROGRESS else self.get(job.id)

@@ -17,6 +17,7 @@ import pytest
 import factories
 from db import migrate
 from db.database import Sessions, make_engine
+from jobs import journal
 
 pytestmark = pytest.mark.integration
 ROOT = Path(__file__).resolve().parents[2]
@@ -58,7 +59,7 @@ def test_the_snippet_from_another_directory_reads_the_projects_database(relative
     engine = make_engine(relative_url)  # the server's view: the project's folder
     try:
         migrate.upgrade(engine)
-        factories.running(Sessions(engine))
+        factories.running(journal.attach(Sessions(engine)))
     finally:
         engine.dispose()
     done = _snippet(relative_url, tmp_path)

@@ -63,13 +63,13 @@ def test_health_says_the_database_error_in_words_never_the_drivers_text(tmp_path
     url = "postgresql+psycopg://progen-user:hunter2pass@127.0.0.1:1/progen"
     app = create_app(factories.app_settings(f"sqlite:///{tmp_path / 'ok.db'}"))
     with TestClient(app) as client:
-        original = app.state.sessions
-        app.state.sessions = Sessions(make_engine(url))
+        original = app.state.engine.sessions
+        app.state.engine.sessions = Sessions(make_engine(url))
         try:
             body = client.get("/api/health").json()
         finally:
-            app.state.sessions.engine.dispose()
-            app.state.sessions = original
+            app.state.engine.sessions.engine.dispose()
+            app.state.engine.sessions = original
     assert body["database"] == "error: database unreachable"
     for private in ("progen-user", "hunter2pass", "127.0.0.1", ":1"):
         assert private not in body["database"]

@@ -2,24 +2,22 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
-
-import sqlalchemy as sa
-from fastapi import APIRouter, Request, Response
+from fastapi import APIRouter, Response
 
 from api import reads
+from api.deps import EngineDep
 from api.schemas import HealthOut, JobCounts, json_response
 from db import failures
-from jobs import clock, queries
-from settings import VERSION, Settings
+from jobs import queries
+from jobs.engine import Engine
+from settings import VERSION
 
 router = APIRouter(prefix="/api", tags=["health"])
-MISSED_MONITOR_RUNS = 3  # the contract: degraded after three monitor intervals without a run
 
 
-def _counts(engine: sa.Engine, settings: Settings) -> dict[str, int]:
-    with engine.connect() as connection:
-        return queries.counts(connection, stale_seconds=settings.heartbeat_stale_seconds)
+def _counts(engine: Engine) -> dict[str, int]:
+    with engine.sessions.engine.connect() as connection:
+        return queries.counts(connection, stale_seconds=engine.config.stale_seconds)
 
 
 @router.head("/health", include_in_schema=False)
@@ -28,40 +26,31 @@ def _counts(engine: sa.Engine, settings: Settings) -> dict[str, int]:
     response_model=HealthOut,
     responses={503: {"model": HealthOut, "description": "Degraded"}},
 )
-async def health(request: Request) -> Response:
+async def health(engine: EngineDep) -> Response:
     """200 when healthy; 503 `degraded` when the database is unreachable or refuses
     writes (the monitor's write probe, once per tick), the scheduler or monitor is not
     running, or this instance's heartbeats fail (it then takes no new work).
 
     `async`: on SQLite the one counting statement runs without a thread hop (see
     `reads.run`); everything else here is this process's memory."""
-    state = request.app.state
-    settings = state.settings
-    engine = state.sessions.engine
     counts, database = JobCounts(pending=0, in_progress=0, stale=0), "ok"
-    ticks = state.ticks
     try:
-        counts = JobCounts(**await reads.run(engine, _counts, engine, settings))
+        counts = JobCounts(**await reads.run(engine.sessions.engine, _counts, engine))
     except Exception as error:
         database = f"error: {failures.describe(error)}"
-    else:
-        if ticks.storage_error is not None:  # reads work, but the last write probe failed
-            database = f"error: {ticks.storage_error}"
-    last_run = ticks.monitor_last_run_at
-    started = state.started_at
-    since = last_run or started
-    overdue = clock.utcnow() - since > timedelta(
-        seconds=MISSED_MONITOR_RUNS * settings.monitor_interval_seconds
+    own = engine.health()
+    if database == "ok" and own.storage_error is not None:  # reads work, writes do not
+        database = f"error: {own.storage_error}"
+    healthy = (
+        database == "ok" and own.scheduler_running and not own.monitor_overdue and own.claiming
     )
-    claiming = state.programs.runner.claiming
-    healthy = database == "ok" and ticks.running and not overdue and claiming
     return json_response(
         HealthOut(
             status="ok" if healthy else "degraded",
             database=database,
-            scheduler="running" if ticks.running else "stopped",
-            monitor_last_run_at=last_run,
-            instance_id=state.who.id,
+            scheduler="running" if own.scheduler_running else "stopped",
+            monitor_last_run_at=own.monitor_last_run_at,
+            instance_id=own.instance_id,
             jobs=counts,
             version=VERSION,
         ),

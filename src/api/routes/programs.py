@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 import sqlalchemy as sa
 from fastapi import APIRouter, Header, Query, Request, Response, status
@@ -30,13 +30,16 @@ router = APIRouter(
     dependencies=[TokenCheck],
     responses={401: {"model": ErrorOut, "description": "API_TOKEN required"}},
 )
-NOT_FOUND = {404: {"model": ErrorOut, "description": "No job has this id"}}
-CONFLICT = {409: {"model": ErrorOut, "description": "The job's status does not allow this"}}
-BODY = {
+Responses = dict[int | str, dict[str, Any]]
+NOT_FOUND: Responses = {404: {"model": ErrorOut, "description": "No job has this id"}}
+CONFLICT: Responses = {
+    409: {"model": ErrorOut, "description": "The job's status does not allow this"}
+}
+BODY: Responses = {
     400: {"model": ErrorOut, "description": "Undecodable body"},
     413: {"model": ErrorOut, "description": "Body over 64 KiB"},
 }
-BUSY = {
+BUSY: Responses = {
     429: {
         "model": ErrorOut,
         "description": "Queue full (MAX_PENDING_JOBS) or too many submits from this client "

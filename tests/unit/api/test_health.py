@@ -81,7 +81,7 @@ def test_head_health_answers_200_without_a_body(client):
 
 def test_health_reports_this_instance_id(served):
     app, client = served
-    assert client.get("/api/health").json()["instance_id"] == app.state.who.id
+    assert client.get("/api/health").json()["instance_id"] == app.state.engine.who.id
 
 
 def test_monitor_last_run_becomes_a_recent_timestamp(client):
@@ -105,13 +105,13 @@ def test_health_counts_active_and_stale_jobs(start, sessions):
 
 def _health_on_a_broken_database(app, client):
     """GET /api/health while the app's database cannot be opened."""
-    original = app.state.sessions
+    original = app.state.engine.sessions
     broken = Sessions(sa.create_engine("sqlite:////nonexistent-dir/deeper/x.db"))
-    app.state.sessions = broken
+    app.state.engine.sessions = broken
     try:
         return client.get("/api/health")
     finally:
-        app.state.sessions = original
+        app.state.engine.sessions = original
         broken.engine.dispose()
 
 
@@ -128,13 +128,13 @@ def test_unusable_database_makes_health_degraded(served):
 
 def test_database_without_tables_makes_health_degraded(served, tmp_path):
     app, client = served
-    original = app.state.sessions
+    original = app.state.engine.sessions
     empty = Sessions(sa.create_engine(f"sqlite:///{tmp_path / 'empty.db'}"))
-    app.state.sessions = empty
+    app.state.engine.sessions = empty
     try:
         response = client.get("/api/health")
     finally:
-        app.state.sessions = original
+        app.state.engine.sessions = original
         empty.engine.dispose()
     assert response.status_code == 503
     assert response.json()["database"].startswith("error:")
@@ -142,7 +142,7 @@ def test_database_without_tables_makes_health_degraded(served, tmp_path):
 
 def test_stopped_scheduler_makes_health_degraded(served):
     app, client = served
-    client.portal.call(app.state.ticks.stop)
+    client.portal.call(app.state.engine.ticks.stop)
     response = client.get("/api/health")
     assert response.status_code == 503
     body = response.json()
@@ -151,7 +151,7 @@ def test_stopped_scheduler_makes_health_degraded(served):
 
 def test_head_health_is_503_when_degraded(served):
     app, client = served
-    client.portal.call(app.state.ticks.stop)
+    client.portal.call(app.state.engine.ticks.stop)
     assert client.head("/api/health").status_code == 503
 
 
@@ -177,7 +177,7 @@ def test_monitor_that_ran_then_stalled_makes_health_degraded(start):
         factories.wait_for(
             lambda: client.get("/api/health").json()["monitor_last_run_at"], timeout=5
         )
-        client.portal.call(app.state.ticks.stop)  # no more monitor runs from here on
+        client.portal.call(app.state.engine.ticks.stop)  # no more monitor runs from here on
         clock.shift(timedelta(seconds=10))
         body = client.get("/api/health").json()
         assert body["status"] == "degraded"

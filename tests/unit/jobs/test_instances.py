@@ -12,7 +12,7 @@ import pytest
 import factories
 from jobs import clock, instances, recovery
 
-POLICY = recovery.Policy(stale_seconds=90, backoff_base=0)
+CONFIG = factories.engine_config(stale_seconds=90, backoff_base=0)
 
 
 @pytest.fixture
@@ -77,10 +77,10 @@ def test_a_peer_on_another_host_is_judged_by_its_heartbeat_only(sessions, me):
     job_id = _owned_running(sessions, far)
     assert _dead(sessions, me) == []
     with sessions.write() as session:
-        assert recovery.sweep(session, who=me, policy=POLICY) == []
+        assert recovery.sweep(session, who=me, config=CONFIG) == []
     clock.shift(timedelta(seconds=91))
     with sessions.write() as session:
-        [job] = recovery.sweep(session, who=me, policy=POLICY)
+        [job] = recovery.sweep(session, who=me, config=CONFIG)
     assert job.id == job_id and job.error == recovery.stale_message(90)
 
 
@@ -90,7 +90,7 @@ def test_the_startup_sweep_leaves_a_live_peers_jobs_alone(sessions, me):
     job_id = _owned_running(sessions, peer)
     clock.reset()
     with sessions.write() as session:
-        assert recovery.sweep(session, who=me, policy=POLICY) == []
+        assert recovery.sweep(session, who=me, config=CONFIG) == []
     assert factories.load(sessions, job_id).status == "in_progress"
 
 
@@ -98,6 +98,6 @@ def test_a_dead_owners_job_gets_the_restart_message(sessions, me):
     previous = instances.Me(f"{me.hostname}:{me.pid}:before", me.hostname, me.pid)
     job_id = _owned_running(sessions, previous)
     with sessions.write() as session:
-        [job] = recovery.sweep(session, who=me, policy=POLICY)
+        [job] = recovery.sweep(session, who=me, config=CONFIG)
     assert job.id == job_id and job.error == recovery.RESTART_MESSAGE
     assert job.recovery_note.startswith("server restarted during step 1 of 5")

@@ -12,8 +12,8 @@ import factories
 from db.database import Sessions, make_engine
 from jobs import clock, instances, queries, recovery, store
 from jobs.errors import PermanentStepError, RetryableStepError
-from jobs.runner import Runner, RunnerConfig
-from jobs.scheduler import TickConfig, Ticks
+from jobs.runner import Runner
+from jobs.scheduler import Ticks
 from jobs.status import Reason
 from jobs.steps import StepResult
 
@@ -55,7 +55,7 @@ class Counting:
 def _runner(
     sessions, handler: Any, owner: str = "me", timeout: float = 30, concurrency: int = 2
 ) -> Runner:
-    config = RunnerConfig(concurrency=concurrency, backoff_base=0, timeout_seconds=timeout)
+    config = factories.engine_config(concurrency=concurrency, timeout_seconds=timeout)
     return Runner(sessions=sessions, instance_id=owner, handler=handler, config=config)
 
 
@@ -169,18 +169,13 @@ async def test_a_lost_lease_stops_the_attempt_and_discards_its_work(sessions):
         sessions=sessions,
         who=who,
         runner=runner,
-        config=TickConfig(
-            heartbeat_seconds=1,
-            monitor_seconds=1,
-            retention_days=30,
-            policy=recovery.Policy(stale_seconds=3, backoff_base=0),
-        ),
+        config=factories.engine_config(stale_seconds=3),
     )
     await runner.start()
     await _until(lambda: factories.load(sessions, job.id).steps)
     clock.shift(timedelta(seconds=10))  # the heartbeat is now stale for everyone else
     with sessions.write() as session:
-        recovery.reclaim_stale(session, policy=recovery.Policy(3, 0), instance_id="monitor")
+        recovery.reclaim_stale(session, config=factories.engine_config(), instance_id="monitor")
     await ticks.heartbeat()  # learns the lease is gone
     runner.claiming = False  # keep this runner from claiming the job straight back
     await _until(lambda: not runner.leases())
@@ -209,12 +204,7 @@ async def test_failing_heartbeats_stop_claiming_then_drop_jobs_it_cannot_prove_i
         sessions=broken,
         who=instances.Me("cut-off", "host", 1),
         runner=runner,
-        config=TickConfig(
-            heartbeat_seconds=1,
-            monitor_seconds=1,
-            retention_days=30,
-            policy=recovery.Policy(stale_seconds=0.2, backoff_base=0),
-        ),
+        config=factories.engine_config(stale_seconds=0.2),
     )
     await runner.start()
     await _until(lambda: factories.load(sessions, job.id).steps)

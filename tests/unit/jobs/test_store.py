@@ -13,11 +13,11 @@ import sqlalchemy as sa
 
 import factories
 from db.database import Sessions, make_engine
-from jobs import clock, instances, queries, recovery, store
+from jobs import clock, instances, journal, policy, queries, recovery, store
 from jobs.errors import InvalidTransition, JobNotFound, LeaseLost
 from jobs.status import Reason
 
-POLICY = recovery.Policy(stale_seconds=90, backoff_base=10)
+CONFIG = factories.engine_config(stale_seconds=90, backoff_base=10)
 
 
 def _events(sessions, job_id):
@@ -59,7 +59,7 @@ def test_claim_skips_jobs_waiting_for_their_retry_time(sessions):
 
 
 def _drain(url: str, owner: str) -> list[str]:
-    sessions = Sessions(make_engine(url))
+    sessions = journal.attach(Sessions(make_engine(url)))
     got: list[str] = []
     for _ in range(500):  # bounded: 200 jobs in batches of 3 end long before
         with sessions.write() as session:
@@ -83,7 +83,7 @@ def test_heartbeat_renews_held_leases_and_omits_lost_ones(sessions):
     kept = factories.running(sessions, owner="me", heartbeat_age=50)
     lost = factories.running(sessions, owner="me", heartbeat_age=200)
     with sessions.write() as session:
-        recovery.reclaim_stale(session, policy=POLICY, instance_id="monitor")
+        recovery.reclaim_stale(session, config=CONFIG, instance_id="monitor")
         answer = store.heartbeat(session, owner="me", leases=[kept, lost])
     assert answer == {kept.job_id: False}
     assert (clock.utcnow() - factories.load(sessions, kept.job_id).heartbeat_at).total_seconds() < 5
@@ -122,7 +122,7 @@ def test_checkpoint_saves_steps_and_refuses_a_lost_lease(sessions):
 def test_late_worker_cannot_complete_a_reclaimed_job(sessions):
     lease = factories.running(sessions, owner="frozen", heartbeat_age=500)
     with sessions.write() as session:
-        [reclaimed] = recovery.reclaim_stale(session, policy=POLICY, instance_id="monitor")
+        [reclaimed] = recovery.reclaim_stale(session, config=CONFIG, instance_id="monitor")
     assert reclaimed.status == "pending"
     with pytest.raises(LeaseLost), sessions.write() as session:
         store.complete(session, lease=lease, result={"late": True}, usage=None)
@@ -174,7 +174,7 @@ def test_failure_on_the_last_attempt_or_permanent_fails_the_job(sessions):
 def test_backoff_doubles_per_attempt_with_bounded_jitter():
     for attempt in (1, 2, 3, 4):
         nominal = 10 * 2 ** (attempt - 1)
-        delays = [store.backoff_seconds(10, attempt) for _ in range(50)]
+        delays = [policy.backoff_seconds(10, attempt) for _ in range(50)]
         assert all(0.8 * nominal <= d <= 1.2 * nominal for d in delays)
         assert len(set(delays)) > 1  # jittered
 
@@ -233,7 +233,7 @@ def test_reclaim_stale_hands_back_lost_jobs_and_leaves_fresh_ones(sessions):
     lost = factories.running(sessions, owner="peer", heartbeat_age=120)
     fresh = factories.running(sessions, owner="peer", heartbeat_age=10)
     with sessions.write() as session:
-        [job] = recovery.reclaim_stale(session, policy=POLICY, instance_id="me")
+        [job] = recovery.reclaim_stale(session, config=CONFIG, instance_id="me")
     assert job.id == lost.job_id and job.status == "pending" and job.recoveries == 1
     assert job.error == recovery.stale_message(90)
     assert job.recovery_note == "worker stopped responding during step 1 of 5; starts over"
@@ -245,7 +245,7 @@ def test_reclaim_stale_hands_back_lost_jobs_and_leaves_fresh_ones(sessions):
 def test_reclaim_fails_a_job_out_of_attempts(sessions):
     lease = factories.running(sessions, owner="peer", heartbeat_age=120, max_attempts=1)
     with sessions.write() as session:
-        [job] = recovery.reclaim_stale(session, policy=POLICY, instance_id="me")
+        [job] = recovery.reclaim_stale(session, config=CONFIG, instance_id="me")
     assert (job.status, job.finished_at is not None) == ("failed", True)
     assert job.id == lease.job_id
 
@@ -260,7 +260,7 @@ def test_monitor_race_a_job_completed_after_the_choice_stays_completed(sessions)
     with sessions.write() as session:
         again = recovery.reclaim_stale(
             session,
-            policy=POLICY,
+            config=CONFIG,
             instance_id="me",
             where=recovery.Job.id.in_([j.id for j in chosen]),
         )
@@ -306,12 +306,12 @@ def test_many_completes_share_one_statement_and_still_fence_each_lease(sessions,
 
 
 def test_new_job_ids_are_time_ordered_uuids():
-    ids = [store.new_job_id() for _ in range(3)]
+    ids = [policy.new_job_id() for _ in range(3)]
     assert all(uuid.UUID(job_id).version == 7 for job_id in ids)
     assert len(set(ids)) == 3
-    earlier = store.new_job_id()
+    earlier = policy.new_job_id()
     time.sleep(0.002)  # a later millisecond: the id sorts after
-    assert store.new_job_id() > earlier
+    assert policy.new_job_id() > earlier
 
 
 def _plans(engine: sa.Engine, run) -> str:
@@ -330,7 +330,7 @@ def test_claims_heartbeats_sweeps_and_pruning_read_their_partial_indexes(session
 
     def stale() -> None:
         with sessions.write() as session:
-            recovery.reclaim_stale(session, policy=POLICY, instance_id="me")
+            recovery.reclaim_stale(session, config=CONFIG, instance_id="me")
 
     def owners() -> None:
         with sessions.read() as session:

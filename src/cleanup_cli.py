@@ -1,4 +1,4 @@
-"""`cleanup_stuck_jobs.py`: the monitor's hand-back, run by hand.
+"""`cleanup_stuck_jobs.py`: the monitor's hand-back, run by hand (an edge: it reads settings).
 
 Exit status: 0 done (or nothing found), 1 error, 3 stuck jobs found with --dry-run.
 """
@@ -6,6 +6,7 @@ Exit status: 0 done (or nothing found), 1 error, 3 stuck jobs found with --dry-r
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import sys
 from typing import Any
@@ -16,6 +17,7 @@ from pydantic import ValidationError
 from db import migrate
 from db.database import Sessions, describe_error, make_engine
 from jobs import clock, instances, recovery
+from jobs.engine import Engine
 from jobs.models import Instance, Job
 from jobs.status import Reason
 from settings import Settings, describe, get_settings
@@ -111,40 +113,43 @@ def _refuse_live(alive: list[Instance]) -> int:
     return EXIT_ERROR
 
 
-def _reclaim(
-    sessions: Sessions,
-    settings: Settings,
-    args: argparse.Namespace,
-    ids: list[str],
-    who: instances.Me,
-) -> list[Job]:
-    policy = recovery.Policy(
-        stale_seconds=args.older_than or settings.heartbeat_stale_seconds,
-        backoff_base=settings.job_retry_backoff_seconds,
-    )
+def _reclaim(engine: Engine, args: argparse.Namespace, ids: list[str]) -> list[Job]:
     listed = Job.id.in_(ids)
-    with sessions.write() as session:
+    with engine.sessions.write() as session:
         if args.all:
-            return recovery.reclaim_all(session, policy=policy, where=listed, instance_id=who.id)
+            return recovery.reclaim_all(
+                session, config=engine.config, where=listed, instance_id=engine.who.id
+            )
         return recovery.sweep(
-            session, who=who, policy=policy, where=listed, reason=Reason.MANUAL_CLEANUP
+            session,
+            who=engine.who,
+            config=engine.config,
+            where=listed,
+            reason=Reason.MANUAL_CLEANUP,
         )
+
+
+def _engine(database: sa.Engine, settings: Settings, args: argparse.Namespace) -> Engine:
+    """An engine that only recovers jobs, with --older-than as its stale threshold."""
+    config = settings.engine_config()
+    if args.older_than:
+        config = dataclasses.replace(config, stale_seconds=args.older_than)
+    return Engine(sessions=Sessions(database), config=config)
 
 
 def run(args: argparse.Namespace, settings: Settings) -> int:
     """Find, list and (unless --dry-run) hand back stuck jobs; return the exit status."""
-    engine = make_engine(settings.database_url)
+    database = make_engine(settings.database_url)
     try:
-        migrate.upgrade(engine)
-        sessions = Sessions(engine)
-        who = instances.me()
-        with sessions.read() as session:
-            clock.align(session)
-            stale_seconds = args.older_than or settings.heartbeat_stale_seconds
+        migrate.upgrade(database)
+        engine = _engine(database, settings, args)
+        engine.align_clock()
+        stale_seconds = engine.config.stale_seconds
+        with engine.sessions.read() as session:
             where = (
                 sa.true()
                 if args.all
-                else recovery.stuck(session, who=who, stale_seconds=stale_seconds)
+                else recovery.stuck(session, who=engine.who, stale_seconds=stale_seconds)
             )
             found = recovery.find_stuck(session, where=where)
             owners = sorted({job.owner for job in found if job.owner}) if args.all else []
@@ -159,11 +164,11 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
             return _refuse_live(alive)
         if args.all and not args.yes and not _confirm(len(found), alive):
             return EXIT_ERROR
-        done = _reclaim(sessions, settings, args, [job.id for job in found], who)
+        done = _reclaim(engine, args, [job.id for job in found])
         _report(args, rows, done)
         return EXIT_OK
     finally:
-        engine.dispose()
+        database.dispose()
 
 
 def _report(args: argparse.Namespace, rows: list[dict[str, Any]], done: list[Job]) -> None:

@@ -161,14 +161,19 @@ class Sessions:
         self._one_writer: AbstractContextManager[Any] = (
             threading.RLock() if sqlite else nullcontext()
         )
+        self._hooks: set[tuple[str, Callable[..., None]]] = set()
 
     def listen(self, identifier: str, fn: Callable[..., None], *, mark: str) -> None:
         """Run `fn` on this factory's session events (`identifier`, e.g. "before_commit");
         its sessions then carry `mark` in `info`, so code that needs `fn` can check that
-        it runs. Idempotent."""
+        it runs. Idempotent: the factory keeps its own list, because `event.contains`
+        keys on `id()`, and a collected factory's id reused by a new one made it answer
+        yes for hooks the new one never had (new jobs then went unwritten)."""
+        if (identifier, fn) in self._hooks:
+            return
+        self._hooks.add((identifier, fn))
         for maker in (self._read, self._write):
-            if not event.contains(maker, identifier, fn):
-                event.listen(maker, identifier, fn)
+            event.listen(maker, identifier, fn)
             maker.configure(info={**maker.kw.get("info", {}), mark: True})
 
     def read(self) -> Session:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import gc
+
 import pytest
 import sqlalchemy as sa
 from sqlalchemy import event
@@ -41,3 +43,15 @@ def test_attaching_twice_registers_each_hook_once(sessions):
     with sessions.write() as session:
         job = store.create(session, payload=factories.make_request(), max_attempts=1)
     assert factories.load(sessions, job.id).status == "pending"  # a second insert would fail
+
+
+def test_sessions_built_after_others_were_collected_still_write_their_jobs(engine):
+    # Factories come and go (a test each, an engine restart); a new one may get the id()
+    # of a collected one, which once made the hooks look registered when they were not.
+    for _ in range(40):
+        sessions = journal.attach(Sessions(engine))
+        with sessions.write() as session:
+            job = store.create(session, payload=factories.make_request(), max_attempts=1)
+        assert factories.load(sessions, job.id).status == "pending"
+        del sessions
+        gc.collect()

@@ -16,7 +16,7 @@ from pydantic import ValidationError
 
 from db import migrate
 from db.database import Sessions, describe_error, make_engine
-from jobs import clock, instances, recovery
+from jobs import clock, instances, recovery, store
 from jobs.engine import Engine
 from jobs.models import Instance, Job
 from jobs.status import Reason
@@ -113,7 +113,7 @@ def _refuse_live(alive: list[Instance]) -> int:
     return EXIT_ERROR
 
 
-def _reclaim(engine: Engine, args: argparse.Namespace, ids: list[str]) -> list[Job]:
+def _reclaim(engine: Engine, args: argparse.Namespace, ids: list[str]) -> list[store.JobRow]:
     listed = Job.id.in_(ids)
     with engine.sessions.write() as session:
         if args.all:
@@ -171,7 +171,7 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
         database.dispose()
 
 
-def _report(args: argparse.Namespace, rows: list[dict[str, Any]], done: list[Job]) -> None:
+def _report(args: argparse.Namespace, rows: list[dict[str, Any]], done: list[store.JobRow]) -> None:
     if args.json:
         print(
             json.dumps(

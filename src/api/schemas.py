@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import math
 from datetime import datetime
-from types import SimpleNamespace
 from typing import Any, Literal, Self
 
 from fastapi import Response
@@ -15,6 +14,7 @@ from jobs import clock
 from jobs.models import Job
 from jobs.queries import JobView
 from jobs.status import JobStatus
+from jobs.store import JobRow
 from programs.schemas import Program, ProgramRequest
 
 IN_PROGRESS_POLL_SECONDS = 2  # a step takes seconds to minutes; faster polling buys nothing
@@ -62,7 +62,7 @@ class JobFields(BaseModel):
     recovery_note: str | None
 
     @classmethod
-    def of(cls, job: Job | JobView | SimpleNamespace, **more: Any) -> Self:
+    def of(cls, job: Job | JobView | JobRow, **more: Any) -> Self:
         """Shape a job (an ORM object or a `queries.view` row) for the API."""
         progress = None
         if job.total_steps:
@@ -122,7 +122,7 @@ def job_json(job: Job | JobView | Any, result_json: str | None = None) -> str:
     return f'{head[:-1]},"result":{stored or "null"}}}'
 
 
-def retry_after(job: Job | JobView | SimpleNamespace) -> int | None:
+def retry_after(job: Job | JobView | JobRow) -> int | None:
     """Whole seconds a client should wait before polling a non-terminal job again."""
     if job.status == JobStatus.IN_PROGRESS:
         return IN_PROGRESS_POLL_SECONDS

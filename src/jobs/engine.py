@@ -23,7 +23,6 @@ from db import failures
 from db.database import Sessions
 from jobs import clock, instances, journal, metrics, recovery, store
 from jobs.config import EngineConfig
-from jobs.models import Job
 from jobs.runner import Runner
 from jobs.scheduler import Ticks
 from jobs.status import JobStatus
@@ -98,12 +97,12 @@ class Engine:
         with self.sessions.read() as session:
             clock.align(session)
 
-    def sweep(self) -> list[Job]:
+    def sweep(self) -> list[store.JobRow]:
         """Hand back what dead instances and silent workers left in progress."""
         with self.sessions.write() as session:
             return recovery.sweep(session, who=self.who, config=self.config)
 
-    async def start(self) -> list[Job]:
+    async def start(self) -> list[store.JobRow]:
         """Register, sweep, then run the ticks and the runner; return the swept jobs.
 
         The database steps run first, so a database that refuses them raises

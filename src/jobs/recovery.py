@@ -57,7 +57,7 @@ def reclaim_dead_owners(
     config: EngineConfig,
     where: sa.ColumnElement[bool] | None = None,
     reason: Reason = Reason.OWNER_DEAD,
-) -> list[Job]:
+) -> list[store.JobRow]:
     """Hand back the jobs of instances known to be dead (a restart)."""
     dead = instances.dead_owners(session, who=who)
     if not dead:
@@ -87,7 +87,7 @@ def reclaim_stale(
     instance_id: str | None,
     where: sa.ColumnElement[bool] | None = None,
     reason: Reason = Reason.OWNER_DEAD,
-) -> list[Job]:
+) -> list[store.JobRow]:
     """Hand back jobs whose heartbeat is stale, in one compare-and-set statement."""
     condition = _both(stale(config.stale_seconds), where)
     why = store.Reclaim(
@@ -108,7 +108,7 @@ def sweep(
     config: EngineConfig,
     where: sa.ColumnElement[bool] | None = None,
     reason: Reason = Reason.OWNER_DEAD,
-) -> list[Job]:
+) -> list[store.JobRow]:
     """Everything lost: dead owners first (their words say 'restart'), then stale heartbeats."""
     return reclaim_dead_owners(
         session, who=who, config=config, where=where, reason=reason
@@ -121,7 +121,7 @@ def reclaim_all(
     config: EngineConfig,
     where: sa.ColumnElement[bool],
     instance_id: str | None,
-) -> list[Job]:
+) -> list[store.JobRow]:
     """Hand back in_progress jobs whatever their heartbeat (the server is known to be down)."""
     why = store.Reclaim(
         Reason.MANUAL_CLEANUP,

@@ -86,7 +86,7 @@ class Programs:
 
     async def submit(
         self, request: ProgramRequest, idempotency_key: str | None, *, caller: str = "local"
-    ) -> tuple[store.JobRow, bool]:
+    ) -> tuple[store.JobRow | Job, bool]:
         """Create a pending job (or return the one this caller's key made); True when created.
 
         Keys are the caller's own (`caller`: who sent it, see `api.deps.caller`; "local"
@@ -157,7 +157,7 @@ class Programs:
         """Queue a failed or cancelled job again, with JOB_MAX_ATTEMPTS more attempts."""
         return self.engine.retry(_checked(job_id))
 
-    def cancel(self, job_id: str) -> store.JobRow:
+    def cancel(self, job_id: str) -> store.JobRow | queries.JobView:
         """Cancel now if pending or running here; a peer's job stops at its next heartbeat."""
         job = self.engine.cancel(_checked(job_id))
         return job if job.status != JobStatus.IN_PROGRESS else self.get(job.id)

@@ -293,7 +293,7 @@ def test_many_completes_share_one_statement_and_still_fence_each_lease(sessions,
         "before_cursor_execute",
         lambda _c, _cur, sql, *_a: updates.append(sql) if sql.startswith("UPDATE") else None,
     )
-    calls = [{"lease": lease, "result": {"n": 1}, "usage": None} for lease in [*held, stranger]]
+    calls = [store.Completion(lease, {"n": 1}, None) for lease in [*held, stranger]]
     with sessions.write() as session:
         outcomes = store.complete_many(session, calls)
     assert [o.status for o in outcomes[:3]] == ["completed"] * 3
@@ -368,3 +368,55 @@ def test_completing_drops_the_step_outputs_in_the_fenced_write(sessions):
     ):  # fenced: a lost lease drops nothing
         store.complete(session, lease=stale, result={"done": 1}, usage=None)
     assert factories.load(sessions, stale.job_id).steps == [{"week": 1}]
+
+
+def test_every_transition_returns_the_whole_row_as_stored(sessions):
+    """One read-only shape: each transition's JobRow equals the row the database holds."""
+    assert store.JobRow._fields == tuple(column.name for column in store.ROW)
+
+    def stored(job_id):
+        with sessions.read() as session:
+            row = session.connection().execute(sa.select(*store.ROW).where(store.ROW[0] == job_id))
+            return store.JobRow._make(row.one())
+
+    created = factories.create(sessions)
+    assert created == stored(created.id)
+    with sessions.write() as session:
+        (claimed,) = store.claim(session, owner="me", limit=1)
+    assert claimed == stored(created.id)
+    lease = store.lease_of(claimed)
+    with sessions.write() as session:
+        store.checkpoint(session, lease=lease, steps=[{"w": 1}], total=5, message="1", usage=None)
+        completed = store.complete(session, lease=lease, result={"ok": 1}, usage={"input": 2})
+    assert isinstance(completed, store.JobRow)
+    assert completed == stored(created.id)
+    lease = factories.running(sessions, owner="me")
+    with sessions.write() as session:
+        flagged = store.request_cancel(session, job_id=lease.job_id)
+        assert flagged.cancel_requested
+        acknowledged = store.acknowledge_cancel(session, lease=lease)
+    assert acknowledged == stored(lease.job_id)
+    lease = factories.running(sessions, owner="me")
+    with sessions.write() as session:
+        failed = store.fail_attempt(
+            session, lease=lease, error="x", reason=Reason.RETRYABLE_ERROR, retryable=True,
+            backoff_base=10,
+        )  # fmt: skip
+    assert failed == stored(lease.job_id)
+    lease = factories.running(sessions, owner="gone")
+    with sessions.write() as session:
+        why = store.Reclaim(Reason.OWNER_DEAD, "lost", "owner gone", backoff_base=10)
+        (reclaimed,) = store.reclaim(session, where=store.ROW[0] == lease.job_id, why=why)
+    assert isinstance(reclaimed, store.JobRow)
+    assert reclaimed == stored(lease.job_id)
+    lease = factories.running(sessions, owner="me")
+    with sessions.write() as session:
+        (handed,) = store.hand_back(session, owner="me", leases=[lease])
+    assert handed == stored(lease.job_id)
+    pending = factories.create(sessions)
+    with sessions.write() as session:
+        cancelled = store.request_cancel(session, job_id=pending.id)
+    assert cancelled == stored(pending.id)
+    with sessions.write() as session:
+        retried = store.retry(session, job_id=pending.id, extra_attempts=1)
+    assert retried == stored(pending.id)

@@ -10,7 +10,6 @@ from typing import Any, Literal, Self
 from fastapi import Response
 from pydantic import BaseModel, ConfigDict
 
-from jobs import clock
 from jobs.models import Job
 from jobs.queries import JobView
 from jobs.status import JobStatus
@@ -122,15 +121,16 @@ def job_json(job: Job | JobView | Any, result_json: str | None = None) -> str:
     return f'{head[:-1]},"result":{stored or "null"}}}'
 
 
-def retry_after(job: Job | JobView | JobRow) -> int | None:
-    """Whole seconds a client should wait before polling a non-terminal job again."""
+def retry_after(job: Job | JobView | JobRow, *, now: datetime) -> int | None:
+    """Whole seconds a client should wait, from `now`, before polling a non-terminal job
+    again."""
     if job.status == JobStatus.IN_PROGRESS:
         return IN_PROGRESS_POLL_SECONDS
     if job.status != JobStatus.PENDING:
         return None
     if job.next_attempt_at is None:
         return 1
-    wait = (job.next_attempt_at - clock.utcnow()).total_seconds()
+    wait = (job.next_attempt_at - now).total_seconds()
     return max(1, min(MAX_POLL_SECONDS, math.ceil(wait)))
 
 

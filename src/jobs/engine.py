@@ -83,6 +83,8 @@ class Engine:
         who: instances.Me | None = None,
     ) -> None:
         self.sessions = journal.attach(sessions)
+        #: this engine's clock, the one of its sessions (see `jobs.clock`)
+        self.clock = clock.attach(sessions)
         self.config = config
         self.who = who or instances.me()
         self._runs_jobs = handler is not None
@@ -95,7 +97,7 @@ class Engine:
     def align_clock(self) -> None:
         """Measure this host's offset from the database's clock (see `jobs.clock`)."""
         with self.sessions.read() as session:
-            clock.align(session)
+            self.clock.align(session)
 
     def sweep(self) -> list[store.JobRow]:
         """Hand back what dead instances and silent workers left in progress."""
@@ -114,7 +116,7 @@ class Engine:
         with self.sessions.write() as session:
             instances.register(session, who=self.who)
         swept = self.sweep()
-        self.started_at = clock.utcnow()
+        self.started_at = self.clock.now()
         metrics.DATABASE_WRITABLE.set(1)  # the registration committed
         metrics.MONITOR_LAST_RUN.set(self.started_at.timestamp())  # a start counts as a run
         if swept:
@@ -183,10 +185,9 @@ class Engine:
     def health(self) -> EngineHealth:
         """This engine's own view of its health (the database's is the caller's to read)."""
         last_run = self.ticks.monitor_last_run_at
-        since = last_run or self.started_at or clock.utcnow()
-        overdue = clock.utcnow() - since > timedelta(
-            seconds=MISSED_MONITOR_RUNS * self.config.monitor_seconds
-        )
+        now = self.clock.now()
+        since = last_run or self.started_at or now
+        overdue = now - since > timedelta(seconds=MISSED_MONITOR_RUNS * self.config.monitor_seconds)
         return EngineHealth(
             instance_id=self.who.id,
             scheduler_running=self.ticks.running,

@@ -41,6 +41,7 @@ class Ticks:
         self._who = who
         self._runner = runner
         self._config = config
+        self._clock = clock.attach(sessions)
         self._scheduler = AsyncIOScheduler(timezone="UTC")
         self.monitor_last_run_at: datetime | None = None
         #: why the last write probe failed, in words ("disk full"); None once one commits
@@ -92,7 +93,7 @@ class Ticks:
 
     def _tx_heartbeat(self, leases: list[store.Lease]) -> dict[str, bool]:
         with self._sessions.read() as session:
-            clock.align(session)  # before the write: the heartbeat uses the corrected clock
+            self._clock.align(session)  # before the write: the heartbeat uses the corrected clock
         with self._sessions.write() as session:
             kept = store.heartbeat(session, owner=self._who.id, leases=leases)
             instances.touch(session, instance_id=self._who.id)
@@ -142,7 +143,7 @@ class Ticks:
             logger.warning("the database takes writes again (was: %s)", self.storage_error)
         self.storage_error = None
         metrics.DATABASE_WRITABLE.set(1)
-        self.monitor_last_run_at = clock.utcnow()
+        self.monitor_last_run_at = self._clock.now()
         metrics.MONITOR_LAST_RUN.set(self.monitor_last_run_at.timestamp())
         if reclaimed:
             logger.warning("monitor handed back %d lost job(s)", reclaimed)
@@ -162,7 +163,7 @@ class Ticks:
     def _refresh_gauges(self) -> None:
         """Jobs per status for /metrics, once per tick in the monitor's thread: a scrape
         then reads memory, never the table."""
-        now = clock.utcnow()
+        now = self._clock.now()
         with self._sessions.read() as session:
             counts = queries.status_counts(session)
             oldest = queries.oldest_heartbeat(session)
@@ -171,7 +172,7 @@ class Ticks:
         metrics.OLDEST_HEARTBEAT_AGE.set((now - oldest).total_seconds() if oldest else 0)
 
     def _tx_retention(self) -> int:
-        cutoff = clock.utcnow() - timedelta(days=self._config.retention_days)
+        cutoff = self._clock.now() - timedelta(days=self._config.retention_days)
         with self._sessions.write() as session:
             pruned = store.prune(session, older_than=cutoff)
             instances.prune(session, older_than=cutoff)

@@ -208,7 +208,7 @@ def create(
     A keyed job is inserted at once, so a duplicate key fails here; the others
     are queued with the transaction's other new rows.
     """
-    now = clock.utcnow()
+    now = clock.of(session).now()
     job = JobRow(
         id=policy.new_job_id(),
         status=PENDING,
@@ -288,7 +288,7 @@ def claim(session: Session, *, owner: str, limit: int) -> list[JobRow]:
     """Take up to `limit` due pending jobs for `owner`, oldest first."""
     # Jobs submitted earlier in this transaction can be claimed.
     journal.insert_queued(session, [JOBS])
-    now = clock.utcnow()
+    now = clock.of(session).now()
     params = {"claim_now": now, "claim_limit": limit, "claim_owner": owner}
     jobs = list(map(JobRow._make, session.connection().execute(_claim_statement(), params)))
     jobs.sort(key=lambda job: (job.created_at, job.id))  # RETURNING has no order
@@ -320,7 +320,7 @@ def heartbeat(session: Session, *, owner: str, leases: Sequence[Lease]) -> dict[
     """
     if not leases:
         return {}
-    now = clock.utcnow()
+    now = clock.of(session).now()
     statement = (
         sa.update(Job)
         .where(*held(owner=owner, jobs=leases))
@@ -346,7 +346,7 @@ def checkpoint(
 
 def checkpoint_many(session: Session, calls: Sequence[Checkpoint]) -> list[LeaseLost | None]:
     """Several jobs' `checkpoint` calls in one statement: None where saved, else LeaseLost."""
-    now = clock.utcnow()
+    now = clock.of(session).now()
     outcomes = _fenced_many(
         session,
         [
@@ -389,7 +389,7 @@ def complete_many(session: Session, calls: Sequence[Completion]) -> list[JobRow 
 
     The step outputs are dropped in the same fenced write: the result holds them all,
     and a completed job never resumes (they would double its storage)."""
-    now = clock.utcnow()
+    now = clock.of(session).now()
     writes = []
     for call in calls:
         values: dict[str, Any] = {
@@ -437,7 +437,7 @@ def complete_many(session: Session, calls: Sequence[Completion]) -> list[JobRow 
 
 def acknowledge_cancel(session: Session, *, lease: Lease) -> JobRow:
     """The owner stops a job whose cancel was requested."""
-    now = clock.utcnow()
+    now = clock.of(session).now()
     jobs = _update(
         session,
         *held(owner=lease.owner, job=(lease.job_id, lease.attempt)),
@@ -537,7 +537,7 @@ def fail_attempt(
 
     `usage`, when given, is the job's token count including what the failed step cost.
     """
-    now = clock.utcnow()
+    now = clock.of(session).now()
     spent = {} if usage is None else {"usage": usage}
     retry_at = now + timedelta(seconds=policy.backoff_seconds(backoff_base, lease.attempt))
     will_retry = sa.and_(sa.literal(retryable), Job.max_attempts > Job.attempts)
@@ -579,7 +579,7 @@ def hand_back(session: Session, *, owner: str, leases: Sequence[Lease]) -> list[
     """Graceful shutdown: return unfinished jobs to pending without counting the attempt."""
     if not leases:
         return []
-    now = clock.utcnow()
+    now = clock.of(session).now()
     jobs = _update(
         session,
         *held(owner=owner, jobs=leases),
@@ -613,7 +613,7 @@ def hand_back(session: Session, *, owner: str, leases: Sequence[Lease]) -> list[
 
 def request_cancel(session: Session, *, job_id: str) -> JobRow:
     """Cancel a pending job at once, or flag a running one for its owner to stop."""
-    now = clock.utcnow()
+    now = clock.of(session).now()
     jobs = _update(
         session,
         Job.id == job_id,
@@ -650,7 +650,7 @@ def request_cancel(session: Session, *, job_id: str) -> JobRow:
 
 def retry(session: Session, *, job_id: str, extra_attempts: int) -> JobRow:
     """Queue a failed or cancelled job again, with `extra_attempts` more attempts."""
-    now = clock.utcnow()
+    now = clock.of(session).now()
     for from_status in (FAILED, CANCELLED):
         jobs = _update(
             session,
@@ -710,7 +710,7 @@ def reclaim(session: Session, *, where: sa.ColumnElement[bool], why: Reclaim) ->
     condition, so a job that completed (or was renewed) after a caller chose
     it is left alone.
     """
-    now = clock.utcnow()
+    now = clock.of(session).now()
     status = sa.case(
         (Job.cancel_requested, CANCELLED), (Job.max_attempts > Job.attempts, PENDING), else_=FAILED
     )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Annotated, Any
 
 import sqlalchemy as sa
@@ -90,8 +91,8 @@ async def generate(
     )
 
 
-def _job_response(job: queries.JobView, result_json: str | None) -> Response:
-    seconds = retry_after(job)
+def _job_response(job: queries.JobView, result_json: str | None, now: datetime) -> Response:
+    seconds = retry_after(job, now=now)
     headers = {"Retry-After": str(seconds)} if seconds is not None else None
     return json_response(job_json(job, result_json), headers=headers)
 
@@ -111,7 +112,7 @@ async def get_job(job_id: str, request: Request, programs: ProgramsDep) -> Respo
     if job.status == JobStatus.COMPLETED:
         async with request.app.state.heavy_reads:
             result_json = await run_in_threadpool(programs.result_json, job.id)
-    return _job_response(job, result_json)
+    return _job_response(job, result_json, programs.engine.clock.now())
 
 
 @router.get("/jobs", response_model=JobPage, responses={422: {"model": ErrorOut}})

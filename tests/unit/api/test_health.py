@@ -14,7 +14,6 @@ from fastapi.testclient import TestClient
 import factories
 from api.app import create_app
 from db.database import Sessions
-from jobs import clock
 
 FIELDS = {
     "status",
@@ -84,21 +83,24 @@ def test_health_reports_this_instance_id(served):
     assert client.get("/api/health").json()["instance_id"] == app.state.engine.who.id
 
 
-def test_monitor_last_run_becomes_a_recent_timestamp(client):
+def test_monitor_last_run_becomes_a_recent_timestamp(served):
+    app, client = served
     body = factories.wait_for(
         lambda: (b := client.get("/api/health").json())["monitor_last_run_at"] and b, timeout=5
     )
     ran = _aware(body["monitor_last_run_at"])
-    assert abs((clock.utcnow() - ran).total_seconds()) < 5
+    assert abs((app.state.engine.clock.now() - ran).total_seconds()) < 5
     assert body["status"] == "ok"
 
 
 def test_health_counts_active_and_stale_jobs(start, sessions):
     factories.running(sessions, owner="peer-elsewhere", heartbeat_age=0)
-    with start(monitor_interval_seconds=30, heartbeat_stale_seconds=60) as (_app, client):
+    with start(monitor_interval_seconds=30, heartbeat_stale_seconds=60) as (app, client):
         jobs = client.get("/api/health").json()["jobs"]
         assert jobs["in_progress"] >= 1
-        clock.shift(timedelta(seconds=120))  # the peer's heartbeat is now 2 minutes old
+        app.state.engine.clock.shift(
+            timedelta(seconds=120)
+        )  # the peer's heartbeat is now 2 minutes old
         jobs = client.get("/api/health").json()["jobs"]
         assert jobs["stale"] == 1
 
@@ -156,9 +158,9 @@ def test_head_health_is_503_when_degraded(served):
 
 
 def test_monitor_silent_for_over_three_intervals_makes_health_degraded(start):
-    with start(monitor_interval_seconds=20, heartbeat_stale_seconds=60) as (_app, client):
+    with start(monitor_interval_seconds=20, heartbeat_stale_seconds=60) as (app, client):
         assert client.get("/api/health").status_code == 200
-        clock.shift(timedelta(seconds=3 * 20 + 5))
+        app.state.engine.clock.shift(timedelta(seconds=3 * 20 + 5))
         response = client.get("/api/health")
         assert response.status_code == 503
         body = response.json()
@@ -167,8 +169,8 @@ def test_monitor_silent_for_over_three_intervals_makes_health_degraded(start):
 
 
 def test_monitor_silent_for_under_three_intervals_is_still_ok(start):
-    with start(monitor_interval_seconds=20, heartbeat_stale_seconds=60) as (_app, client):
-        clock.shift(timedelta(seconds=2 * 20))
+    with start(monitor_interval_seconds=20, heartbeat_stale_seconds=60) as (app, client):
+        app.state.engine.clock.shift(timedelta(seconds=2 * 20))
         assert client.get("/api/health").status_code == 200
 
 
@@ -178,7 +180,7 @@ def test_monitor_that_ran_then_stalled_makes_health_degraded(start):
             lambda: client.get("/api/health").json()["monitor_last_run_at"], timeout=5
         )
         client.portal.call(app.state.engine.ticks.stop)  # no more monitor runs from here on
-        clock.shift(timedelta(seconds=10))
+        app.state.engine.clock.shift(timedelta(seconds=10))
         body = client.get("/api/health").json()
         assert body["status"] == "degraded"
 

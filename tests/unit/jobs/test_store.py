@@ -53,7 +53,9 @@ def test_claim_skips_jobs_waiting_for_their_retry_time(sessions):
             retryable=True,
         )
         assert store.claim(session, owner="me", limit=5) == []
-    clock.shift(timedelta(seconds=80))  # past the backoff (60 s at most +20 % jitter)
+    clock.attach(sessions).shift(
+        timedelta(seconds=80)
+    )  # past the backoff (60 s at most +20 % jitter)
     with sessions.write() as session:
         assert [j.id for j in store.claim(session, owner="me", limit=5)] == [lease.job_id]
 
@@ -86,7 +88,9 @@ def test_heartbeat_renews_held_leases_and_omits_lost_ones(sessions):
         recovery.reclaim_stale(session, config=CONFIG, instance_id="monitor")
         answer = store.heartbeat(session, owner="me", leases=[kept, lost])
     assert answer == {kept.job_id: False}
-    assert (clock.utcnow() - factories.load(sessions, kept.job_id).heartbeat_at).total_seconds() < 5
+    assert (
+        clock.attach(sessions).now() - factories.load(sessions, kept.job_id).heartbeat_at
+    ).total_seconds() < 5
 
 
 def test_heartbeat_is_fenced_on_the_attempt(sessions):
@@ -141,7 +145,7 @@ def test_retryable_failure_goes_back_to_pending_with_backoff(sessions):
             reason=Reason.RETRYABLE_ERROR,
             retryable=True,
         )
-    wait = (job.next_attempt_at - clock.utcnow()).total_seconds()
+    wait = (job.next_attempt_at - clock.attach(sessions).now()).total_seconds()
     assert job.status == "pending" and job.error == "429" and 7 < wait <= 12
     assert job.owner is None and job.finished_at is None
 
@@ -253,7 +257,9 @@ def test_reclaim_fails_a_job_out_of_attempts(sessions):
 def test_monitor_race_a_job_completed_after_the_choice_stays_completed(sessions):
     lease = factories.running(sessions, owner="slow", heartbeat_age=120)
     with sessions.read() as session:
-        chosen = recovery.find_stuck(session, where=recovery.stale(90))
+        chosen = recovery.find_stuck(
+            session, where=recovery.stale(90, now=clock.attach(sessions).now())
+        )
     assert [job.id for job in chosen] == [lease.job_id]
     with sessions.write() as session:  # the worker finishes between choice and write
         store.complete(session, lease=lease, result={"done": 1}, usage=None)
@@ -276,7 +282,9 @@ def test_prune_deletes_old_terminal_jobs_and_their_events(sessions, engine):
         store.request_cancel(session, job_id=old.id)
     young = factories.create(sessions)
     with sessions.write() as session:
-        pruned = store.prune(session, older_than=clock.utcnow() + timedelta(seconds=1))
+        pruned = store.prune(
+            session, older_than=clock.attach(sessions).now() + timedelta(seconds=1)
+        )
     assert pruned == 1
     with engine.connect() as conn:
         left = conn.execute(sa.text("SELECT DISTINCT job_id FROM job_events")).scalars().all()
@@ -338,7 +346,7 @@ def test_claims_heartbeats_sweeps_and_pruning_read_their_partial_indexes(session
 
     def prune() -> None:
         with sessions.write() as session:
-            store.prune(session, older_than=clock.utcnow())
+            store.prune(session, older_than=clock.attach(sessions).now())
 
     assert "USING INDEX ix_jobs_pending" in _plans(engine, claim)
     assert re.search(r"\bix_jobs_running\b", _plans(engine, stale))

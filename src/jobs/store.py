@@ -155,12 +155,18 @@ def _event(
 
 
 def _record(
-    session: Session, events: list[tuple[JobRow, dict[str, Any]]], *, reclaim: str | None = None
+    session: Session,
+    events: list[tuple[JobRow, dict[str, Any]]],
+    *,
+    reclaim: str | None = None,
+    due_at: Sequence[datetime] | None = None,
 ) -> None:
-    """Queue event rows for this transaction; each is logged and counted once it commits."""
+    """Queue event rows for this transaction; each is logged and counted once it commits.
+    `due_at`: a claim's, when each job was due (for the queue-wait metric)."""
     journal.queue(session, EVENTS, [row for _, row in events])
-    for job, row in events:
-        report.note(session, row, job, reclaim=reclaim)
+    for index, (job, row) in enumerate(events):
+        due = due_at[index] if due_at is not None else None
+        report.note(session, row, job, reclaim=reclaim, due_at=due)
 
 
 def _update(session: Session, *where: sa.ColumnElement[bool], **values: Any) -> list[JobRow]:
@@ -251,8 +257,13 @@ def create(
 def _claim_statement() -> sa.Update:
     """Take up to :claim_limit due pending jobs for :claim_owner, built once."""
     now = sa.bindparam("claim_now", type_=JOBS.c.created_at.type)
+    # The due time (a retry's backoff, or when it became pending) is read before the
+    # update clears it, for the queue-wait metric of every attempt.
+    due_at = sa.func.coalesce(
+        JOBS.c.next_attempt_at, JOBS.c.updated_at, type_=JOBS.c.created_at.type
+    )
     due = (
-        sa.select(JOBS.c.id)
+        sa.select(JOBS.c.id, due_at.label("due_at"))
         .where(
             status_is(JobStatus.PENDING),
             sa.or_(JOBS.c.next_attempt_at.is_(None), JOBS.c.next_attempt_at <= now),
@@ -280,7 +291,10 @@ def _claim_statement() -> sa.Update:
             next_attempt_at=None,
             updated_at=now,
         )
-        .returning(*ROW)
+        .returning(
+            *ROW,  # then when it was due, last
+            sa.select(due.c.due_at).where(due.c.id == JOBS.c.id).scalar_subquery().label("due_at"),
+        )
     )
 
 
@@ -290,8 +304,9 @@ def claim(session: Session, *, owner: str, limit: int) -> list[JobRow]:
     journal.insert_queued(session, [JOBS])
     now = clock.of(session).now()
     params = {"claim_now": now, "claim_limit": limit, "claim_owner": owner}
-    jobs = list(map(JobRow._make, session.connection().execute(_claim_statement(), params)))
-    jobs.sort(key=lambda job: (job.created_at, job.id))  # RETURNING has no order
+    rows = list(session.connection().execute(_claim_statement(), params))
+    rows.sort(key=lambda row: (row.created_at, row.id))  # RETURNING has no order
+    jobs = [JobRow._make(row[:-1]) for row in rows]
     _record(
         session,
         [
@@ -308,6 +323,7 @@ def claim(session: Session, *, owner: str, limit: int) -> list[JobRow]:
             )
             for job in jobs
         ],
+        due_at=[row.due_at for row in rows],
     )
     return jobs
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -12,7 +11,6 @@ import sqlalchemy as sa
 from fastapi.testclient import TestClient
 
 import factories
-from api.app import create_app
 from db.database import Sessions
 
 FIELDS = {
@@ -31,20 +29,9 @@ AppFactory = Callable[..., Any]
 
 
 @pytest.fixture
-def start(db_url) -> AppFactory:
-    @contextmanager
-    def _start(**overrides: Any) -> Iterator[tuple[Any, TestClient]]:
-        app = create_app(factories.app_settings(db_url, **overrides))
-        with TestClient(app, raise_server_exceptions=False) as client:
-            yield app, client
-
-    return _start
-
-
-@pytest.fixture
 def served(start) -> Iterator[tuple[Any, TestClient]]:
-    with start() as served:
-        yield served
+    with start(raise_server_exceptions=False) as client:
+        yield client.app, client
 
 
 @pytest.fixture
@@ -83,24 +70,24 @@ def test_health_reports_this_instance_id(served):
     assert client.get("/api/health").json()["instance_id"] == app.state.engine.who.id
 
 
-def test_monitor_last_run_becomes_a_recent_timestamp(served):
-    app, client = served
+def test_monitor_last_run_becomes_a_recent_timestamp(client):
     body = factories.wait_for(
         lambda: (b := client.get("/api/health").json())["monitor_last_run_at"] and b, timeout=5
     )
     ran = _aware(body["monitor_last_run_at"])
-    assert abs((app.state.engine.clock.now() - ran).total_seconds()) < 5
+    assert abs((client.app.state.engine.clock.now() - ran).total_seconds()) < 5
     assert body["status"] == "ok"
 
 
 def test_health_counts_active_and_stale_jobs(start, sessions):
     factories.running(sessions, owner="peer-elsewhere", heartbeat_age=0)
-    with start(monitor_interval_seconds=30, heartbeat_stale_seconds=60) as (app, client):
+    with start(
+        monitor_interval_seconds=30, heartbeat_stale_seconds=60, raise_server_exceptions=False
+    ) as client:
         jobs = client.get("/api/health").json()["jobs"]
         assert jobs["in_progress"] >= 1
-        app.state.engine.clock.shift(
-            timedelta(seconds=120)
-        )  # the peer's heartbeat is now 2 minutes old
+        # the peer's heartbeat is now 2 minutes old
+        client.app.state.engine.clock.shift(timedelta(seconds=120))
         jobs = client.get("/api/health").json()["jobs"]
         assert jobs["stale"] == 1
 
@@ -158,9 +145,11 @@ def test_head_health_is_503_when_degraded(served):
 
 
 def test_monitor_silent_for_over_three_intervals_makes_health_degraded(start):
-    with start(monitor_interval_seconds=20, heartbeat_stale_seconds=60) as (app, client):
+    with start(
+        monitor_interval_seconds=20, heartbeat_stale_seconds=60, raise_server_exceptions=False
+    ) as client:
         assert client.get("/api/health").status_code == 200
-        app.state.engine.clock.shift(timedelta(seconds=3 * 20 + 5))
+        client.app.state.engine.clock.shift(timedelta(seconds=3 * 20 + 5))
         response = client.get("/api/health")
         assert response.status_code == 503
         body = response.json()
@@ -169,18 +158,21 @@ def test_monitor_silent_for_over_three_intervals_makes_health_degraded(start):
 
 
 def test_monitor_silent_for_under_three_intervals_is_still_ok(start):
-    with start(monitor_interval_seconds=20, heartbeat_stale_seconds=60) as (app, client):
-        app.state.engine.clock.shift(timedelta(seconds=2 * 20))
+    with start(
+        monitor_interval_seconds=20, heartbeat_stale_seconds=60, raise_server_exceptions=False
+    ) as client:
+        client.app.state.engine.clock.shift(timedelta(seconds=2 * 20))
         assert client.get("/api/health").status_code == 200
 
 
 def test_monitor_that_ran_then_stalled_makes_health_degraded(start):
-    with start(monitor_interval_seconds=1) as (app, client):
+    with start(monitor_interval_seconds=1, raise_server_exceptions=False) as client:
+        app = client.app
         factories.wait_for(
             lambda: client.get("/api/health").json()["monitor_last_run_at"], timeout=5
         )
         client.portal.call(app.state.engine.ticks.stop)  # no more monitor runs from here on
-        app.state.engine.clock.shift(timedelta(seconds=10))
+        client.app.state.engine.clock.shift(timedelta(seconds=10))
         body = client.get("/api/health").json()
         assert body["status"] == "degraded"
 
@@ -190,7 +182,7 @@ def test_monitor_that_ran_then_stalled_makes_health_degraded(start):
 
 @pytest.fixture
 def secret_client(start) -> Iterator[TestClient]:
-    with start(api_token=TOKEN, openai_api_key=OPENAI_KEY) as (_app, client):
+    with start(api_token=TOKEN, openai_api_key=OPENAI_KEY, raise_server_exceptions=False) as client:
         yield client
 
 
@@ -241,7 +233,8 @@ def test_template_generator_is_used_when_set_explicitly_with_a_key(secret_client
 
 
 def test_degraded_database_error_shows_no_secret(start, monkeypatch):
-    with start(api_token=TOKEN, openai_api_key=OPENAI_KEY) as (app, client):
+    with start(api_token=TOKEN, openai_api_key=OPENAI_KEY, raise_server_exceptions=False) as client:
+        app = client.app
         response = _health_on_a_broken_database(app, client)
         assert response.status_code == 503
         _no_secret(response.text)

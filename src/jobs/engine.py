@@ -83,8 +83,9 @@ class Engine:
         who: instances.Me | None = None,
     ) -> None:
         self.sessions = journal.attach(sessions)
-        #: this engine's clock, the one of its sessions (see `jobs.clock`)
+        #: this engine's clock and metrics, the ones of its sessions (see `jobs.journal`)
         self.clock = clock.attach(sessions)
+        self.metrics = metrics.attach(sessions)
         self.config = config
         self.who = who or instances.me()
         self._runs_jobs = handler is not None
@@ -117,8 +118,8 @@ class Engine:
             instances.register(session, who=self.who)
         swept = self.sweep()
         self.started_at = self.clock.now()
-        metrics.DATABASE_WRITABLE.set(1)  # the registration committed
-        metrics.MONITOR_LAST_RUN.set(self.started_at.timestamp())  # a start counts as a run
+        self.metrics.database_writable.set(1)  # the registration committed
+        self.metrics.monitor_last_run.set(self.started_at.timestamp())  # a start counts as a run
         if swept:
             logger.warning("startup sweep handed back %d orphaned job(s)", len(swept))
         self.ticks.start()

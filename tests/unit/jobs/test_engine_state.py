@@ -1,4 +1,4 @@
-"""Each engine's clock is its own: two engines in one process never share an offset."""
+"""Each engine's clock and metrics are its own: two engines in one process share neither."""
 
 from __future__ import annotations
 
@@ -7,14 +7,16 @@ from datetime import timedelta
 import pytest
 
 import factories
+from db import migrate
 from db.database import Sessions, make_engine
-from jobs import clock, journal
+from jobs import clock, journal, metrics, store
 from jobs.engine import Engine
 
 
 def _engine(path) -> Engine:
-    sessions = Sessions(make_engine(f"sqlite:///{path}"))
-    return Engine(sessions=sessions, config=factories.engine_config())
+    database = make_engine(f"sqlite:///{path}")
+    migrate.upgrade(database)
+    return Engine(sessions=Sessions(database), config=factories.engine_config())
 
 
 def test_two_engines_keep_their_own_clock(tmp_path):
@@ -50,3 +52,12 @@ def test_align_measures_the_offset_on_postgresql_only(sessions, tmp_path):
     sqlite = _engine(tmp_path / "c.db")
     with sqlite.sessions.read() as session:
         assert sqlite.clock.align(session) == timedelta(0)
+
+
+def test_two_engines_count_apart(tmp_path):
+    first, second = _engine(tmp_path / "a.db"), _engine(tmp_path / "b.db")
+    with first.sessions.write() as session:
+        store.create(session, payload=factories.make_request(), max_attempts=1)
+    assert first.metrics.submitted._value.get() == 1
+    assert second.metrics.submitted._value.get() == 0
+    assert b"progen_jobs_submitted_total 1.0" in metrics.render(first.metrics.registry)

@@ -24,7 +24,7 @@ from typing import Any, TypeVar
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from jobs import clock, journal, policy, report
+from jobs import clock, journal, news, policy, report
 from jobs.batch import Many
 from jobs.errors import InvalidTransition, JobNotFound, LeaseLost
 from jobs.models import EVENTS, JOBS, Job, JobEvent, status_is
@@ -103,6 +103,7 @@ def _record(
     journal.queue(session, EVENTS, [row for _, row in events])
     for job, row in events:
         report.note(session, row, job, reclaim=reclaim)
+        news.announce_transition(session, row, getattr(job, "next_attempt_at", None))
 
 
 def _update(session: Session, *where: sa.ColumnElement[bool], **values: Any) -> list[JobRow]:
@@ -286,14 +287,18 @@ def checkpoint(
     total: int,
     message: str,
     usage: dict[str, int] | None,
-) -> None:
-    """Save the finished steps and the progress; raise LeaseLost if the job was taken."""
+) -> bool:
+    """Save the finished steps and the progress; raise LeaseLost if the job was taken.
+
+    Returns whether the job's cancel was requested, read under the row's write lock:
+    the runner starts no further step then."""
     call = {"lease": lease, "steps": steps, "total": total, "message": message, "usage": usage}
-    _raise_lost(checkpoint_many(session, [call]))
+    return _raise_lost(checkpoint_many(session, [call]))
 
 
-def checkpoint_many(session: Session, calls: list[dict[str, Any]]) -> list[LeaseLost | None]:
-    """Several jobs' `checkpoint` calls in one statement: None where saved, else LeaseLost."""
+def checkpoint_many(session: Session, calls: list[dict[str, Any]]) -> list[LeaseLost | bool]:
+    """Several jobs' `checkpoint` calls in one statement: where saved, whether the job's
+    cancel was requested; else LeaseLost."""
     now = clock.utcnow()
     outcomes = _fenced_many(
         session,
@@ -314,7 +319,13 @@ def checkpoint_many(session: Session, calls: list[dict[str, Any]]) -> list[Lease
             for call in calls
         ],
     )
-    return [outcome if isinstance(outcome, LeaseLost) else None for outcome in outcomes]
+    for call, outcome in zip(calls, outcomes, strict=True):
+        if not isinstance(outcome, LeaseLost):
+            news.announce(session, news.CHANGED, call["lease"].job_id, call["lease"].attempt)
+    return [
+        outcome if isinstance(outcome, LeaseLost) else bool(outcome.cancel_requested)
+        for outcome in outcomes
+    ]
 
 
 def complete(
@@ -440,7 +451,14 @@ def _held(session: Session, leases: Sequence[Lease]) -> dict[str, sa.Row[Any]]:
 
 
 _HELD: sa.Select[Any] = (
-    sa.select(JOBS.c.id, JOBS.c.owner, JOBS.c.attempts, JOBS.c.max_attempts, JOBS.c.created_at)
+    sa.select(
+        JOBS.c.id,
+        JOBS.c.owner,
+        JOBS.c.attempts,
+        JOBS.c.max_attempts,
+        JOBS.c.created_at,
+        JOBS.c.cancel_requested,
+    )
     .where(JOBS.c.id.in_(sa.bindparam("ids", expanding=True)), JOBS.c.status == IN_PROGRESS)
     .with_for_update()
 )
@@ -452,7 +470,8 @@ def _fenced_many(
     """Plain values written to several jobs, each under its lease, one statement per set
     of columns: one lookup of which leases hold, then one executemany of the UPDATE
     (still fenced) instead of one statement per job. The held row (id, owner, attempts,
-    max_attempts, created_at, as before the write) where written, else LeaseLost."""
+    max_attempts, created_at, cancel_requested, as before the write) where written, else
+    LeaseLost."""
     held = _held(session, [lease for lease, _ in writes])
     by_columns: dict[tuple[str, ...], list[dict[str, Any]]] = {}
     for lease, values in writes:
@@ -595,6 +614,7 @@ def request_cancel(session: Session, *, job_id: str) -> JobRow:
         session, Job.id == job_id, Job.status == IN_PROGRESS, cancel_requested=True, updated_at=now
     )
     if jobs:
+        news.announce(session, news.CANCEL, job_id, jobs[0].attempts)  # its owner stops it now
         return jobs[0]
     raise _why_not(session, job_id, "cancel")
 
@@ -649,7 +669,6 @@ class Reclaim:
     reason: Reason
     error: str  # the job's error, e.g. the restart message of the contract
     cause: str  # words for the recovery note: "server restarted"
-    backoff_base: float
     instance_id: str | None = None
     kind: str = "owner_dead"  # progen_reclaims_total's reason: owner_dead, stale_heartbeat, ...
 
@@ -679,7 +698,7 @@ def reclaim(session: Session, *, where: sa.ColumnElement[bool], why: Reclaim) ->
     )
     if not jobs:
         return []
-    _schedule_retries(session, jobs, why, now)
+    _note_recoveries(session, jobs, why)
     _record(
         session,
         [
@@ -701,21 +720,19 @@ def reclaim(session: Session, *, where: sa.ColumnElement[bool], why: Reclaim) ->
     return jobs
 
 
-def _schedule_retries(session: Session, jobs: list[Job], why: Reclaim, now: datetime) -> None:
-    """Per-row follow-up of a reclaim: the retry time and the recovery note.
+def _note_recoveries(session: Session, jobs: list[Job], why: Reclaim) -> None:
+    """Per-row follow-up of a reclaim: the recovery note.
 
-    The rows came back from the UPDATE into this session, so setting their
-    attributes and flushing writes them in the same transaction, still
-    under the reclaim's lock.
+    A reclaimed job is due again at once (its claim cleared `next_attempt_at`): its
+    process died or froze, nothing failed, and backoff is for errors. The rows came
+    back from the UPDATE into this session, so setting their attributes and flushing
+    writes them in the same transaction, still under the reclaim's lock.
     """
     for job in jobs:
         done, total = job.steps_done, job.total_steps or 0
         note = f"{why.cause} during step {done + 1} of {total}"
         if job.status == PENDING:
             note += f"; resumes after step {done}, the last saved" if done else "; starts over"
-            job.next_attempt_at = now + timedelta(
-                seconds=policy.backoff_seconds(why.backoff_base, job.attempts)
-            )
         job.recovery_note = note
     session.flush()
 

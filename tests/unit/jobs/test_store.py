@@ -237,7 +237,7 @@ def test_reclaim_stale_hands_back_lost_jobs_and_leaves_fresh_ones(sessions):
     assert job.id == lost.job_id and job.status == "pending" and job.recoveries == 1
     assert job.error == recovery.stale_message(90)
     assert job.recovery_note == "worker stopped responding during step 1 of 5; starts over"
-    assert job.next_attempt_at is not None
+    assert job.next_attempt_at is None  # due at once (backoff 10 s is for errors only)
     assert factories.load(sessions, fresh.job_id).status == "in_progress"
     assert _events(sessions, job.id)[-1] == ("in_progress", "pending", "owner_dead")
 

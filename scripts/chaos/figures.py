@@ -151,10 +151,10 @@ def figures(
 
 
 def cancel_latency(evidence: Evidence, cancels: Sequence[Any]) -> dict[str, Any]:
-    """Seconds from each accepted cancel to its job's `cancelled` event (its owner's write,
-    after the running step was stopped)."""
+    """Seconds from sending each accepted cancel to its job's `cancelled` event (its owner's
+    write, after the running step was stopped)."""
     seconds = [
-        event.at.timestamp() - cancel.accepted_at
+        event.at.timestamp() - cancel.sent_at
         for cancel in cancels
         for event in evidence.events.get(cancel.job_id, [])[-1:]
         if event.reason == Reason.CANCELLED

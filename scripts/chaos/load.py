@@ -151,7 +151,7 @@ class Cancel:
     """One accepted cancel, and the job as the cancel left it (the 202's Job)."""
 
     job_id: str
-    accepted_at: float  # time.time() when the 202 came back
+    sent_at: float  # time.time() just before the cancel was sent
     status: str
     attempts: int
     steps: int  # progress.step: the steps saved when the cancel was accepted
@@ -206,6 +206,7 @@ class Canceller(threading.Thread):
 
     def _send(self, job_id: str, owner: str, slot: Slot) -> bool:
         assert slot.server is not None
+        sent_at = time.time()
         try:
             answer = slot.server.client.post(
                 f"/api/programs/jobs/{job_id}/cancel", timeout=HTTP_TIMEOUT
@@ -219,7 +220,7 @@ class Canceller(threading.Thread):
         self.done.append(
             Cancel(
                 job_id,
-                time.time(),
+                sent_at,
                 job["status"],
                 job["attempts"],
                 steps,

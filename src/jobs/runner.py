@@ -313,7 +313,7 @@ class Runner:
                     usage=usage or None,
                 )
                 if cancel_requested:  # read under the row's lock: no step starts after it
-                    self._running[job.id].stop_cause = "cancel"  # a cancel's news: no-op
+                    self._running[job.id].stop_cause = "cancel"  # news of it now changes nothing
                     raise _CancelRequested
         result = self._handler.result(payload, done)
         await self._write(

@@ -240,8 +240,7 @@ class Runner:
     async def _run_or_record_failure(self, job: store.JobRow, lease: store.Lease) -> str:
         try:
             async with asyncio.timeout(self._config.timeout_seconds):
-                await self._steps(job, lease)
-            return "completed"
+                return await self._steps(job, lease)
         except asyncio.CancelledError:
             return await self._stopped(job, lease)
         except _CancelRequested:
@@ -292,7 +291,9 @@ class Runner:
         _count(usage, extra)
         return usage or None
 
-    async def _steps(self, job: store.JobRow, lease: store.Lease) -> None:
+    async def _steps(self, job: store.JobRow, lease: store.Lease) -> str:
+        """Run the missing steps and end the attempt; its outcome (`completed`, or
+        `cancelled` when the cancel was requested before the completion's write)."""
         payload: JSON = job.request
         done: list[JSON] = list(job.steps or [])
         usage = self._running[job.id].usage  # spawned with this lease just before
@@ -316,7 +317,7 @@ class Runner:
                     self._running[job.id].stop_cause = "cancel"  # news of it now changes nothing
                     raise _CancelRequested
         result = self._handler.result(payload, done)
-        await self._write(
+        ended = await self._write(
             store.complete,
             ends=lease.job_id,
             lease=lease,
@@ -325,6 +326,7 @@ class Runner:
             steps=done,
             message=message,
         )
+        return str(ended.status)
 
     async def _fail(
         self,

@@ -354,28 +354,41 @@ def complete(
 def complete_many(
     session: Session, calls: list[dict[str, Any]]
 ) -> list[SimpleNamespace | LeaseLost]:
-    """Several jobs' `complete` calls in one statement: the ended job, or LeaseLost.
+    """Several jobs' `complete` calls in one statement each way: the ended job, or LeaseLost.
 
     The step outputs are dropped in the same fenced write: the result holds them all,
-    and a completed job never resumes (they would double its storage)."""
+    and a completed job never resumes (they would double its storage). A job whose
+    cancel was requested meanwhile ends `cancelled` instead (the contract: a cancel of a
+    running job ends it cancelled), keeping its steps, so a retry pays for none again."""
     now = clock.utcnow()
-    writes = []
-    for call in calls:
-        values = {
-            "status": COMPLETED,
-            "result": call["result"],
-            "usage": call["usage"],
-            "error": None,
-            "steps": [],
-        }
+    held = _held(session, [call["lease"] for call in calls])
+    ways: dict[bool, list[tuple[int, tuple[Lease, dict[str, Any]]]]] = {False: [], True: []}
+    for index, call in enumerate(calls):
+        lease, row = call["lease"], held.get(call["lease"].job_id)
+        cancelled = row is not None and bool(row.cancel_requested)
+        values: dict[str, Any] = {"usage": call["usage"]}
+        if cancelled:
+            values.update(status=CANCELLED, steps=call.get("steps") or [])
+        else:
+            values.update(status=COMPLETED, result=call["result"], error=None, steps=[])
         if call.get("steps") is not None:
             values.update(
                 steps_done=len(call["steps"]),
                 progress_message=call.get("message"),
                 progress_at=now,
             )
-        writes.append((call["lease"], values))
-    return _end_attempts(session, writes, Reason.COMPLETED, "completed", now)
+        ways[cancelled].append((index, (lease, values)))
+    outcomes: dict[int, SimpleNamespace | LeaseLost] = {}
+    for cancelled, reason, message in (
+        (False, Reason.COMPLETED, "completed"),
+        (True, Reason.CANCELLED, "cancelled on request; its finished steps are kept"),
+    ):
+        if group := ways[cancelled]:
+            writes = [write for _, write in group]
+            ended = _end_attempts(session, writes, reason, message, now, held=held)
+            found = zip(group, ended, strict=True)
+            outcomes.update((index, outcome) for (index, _), outcome in found)
+    return [outcomes[index] for index in range(len(calls))]
 
 
 def acknowledge_cancel(session: Session, *, lease: Lease) -> JobRow:
@@ -393,22 +406,24 @@ def _end_attempts(
     reason: Reason,
     message: str,
     now: datetime,
+    held: dict[str, sa.Row[Any]] | None = None,
 ) -> list[SimpleNamespace | LeaseLost]:
     """Fenced writes that end attempts in the status each names, with their events: the
-    ended job (id, status, attempts, max_attempts, created_at), or LeaseLost."""
+    ended job (id, status, attempts, max_attempts, created_at), or LeaseLost. `held`: the
+    caller's `_held` lookup of these leases, if it made one."""
     ended = {"owner": None, "finished_at": now, "heartbeat_at": None, "updated_at": now}
     writes = [(lease, {**values, **ended}) for lease, values in writes]
     outcomes: list[SimpleNamespace | LeaseLost] = [
-        held
-        if isinstance(held, LeaseLost)
+        row
+        if isinstance(row, LeaseLost)
         else SimpleNamespace(
             id=lease.job_id,
             status=values["status"],
             attempts=lease.attempt,
-            max_attempts=held.max_attempts,
-            created_at=held.created_at,
+            max_attempts=row.max_attempts,
+            created_at=row.created_at,
         )
-        for (lease, values), held in zip(writes, _fenced_many(session, writes), strict=True)
+        for (lease, values), row in zip(writes, _fenced_many(session, writes, held), strict=True)
     ]
     _record(
         session,
@@ -473,14 +488,17 @@ _HELD: sa.Select[Any] = (
 
 
 def _fenced_many(
-    session: Session, writes: list[tuple[Lease, dict[str, Any]]]
+    session: Session,
+    writes: list[tuple[Lease, dict[str, Any]]],
+    held: dict[str, sa.Row[Any]] | None = None,
 ) -> list[LeaseLost | sa.Row[Any]]:
     """Plain values written to several jobs, each under its lease, one statement per set
     of columns: one lookup of which leases hold, then one executemany of the UPDATE
     (still fenced) instead of one statement per job. The held row (id, owner, attempts,
     max_attempts, created_at, cancel_requested, as before the write) where written, else
-    LeaseLost."""
-    held = _held(session, [lease for lease, _ in writes])
+    LeaseLost. `held` is the `_held` lookup of these leases when the caller made it."""
+    if held is None:
+        held = _held(session, [lease for lease, _ in writes])
     by_columns: dict[tuple[str, ...], list[dict[str, Any]]] = {}
     for lease, values in writes:
         if lease.job_id in held:

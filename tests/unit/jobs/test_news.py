@@ -370,3 +370,24 @@ async def test_no_step_starts_after_a_cancel_a_checkpoint_finds(sessions: Sessio
         for gate in handler.gates:
             gate.set()
         await alone.shutdown(0)
+
+
+async def test_a_job_cancelled_during_its_last_step_ends_cancelled_keeping_its_steps(
+    sessions: Sessions,
+) -> None:
+    handler = Gated(total=1)
+    config = factories.engine_config(heartbeat_seconds=30, stale_seconds=90)
+    # A runner alone hears no news: only the completion's write can see the cancel.
+    alone = Runner(sessions=sessions, instance_id="me", handler=handler, config=config)
+    job = factories.create(sessions, total=1)
+    await alone.start()
+    try:
+        await _until(lambda: handler.started == [0])
+        with sessions.write() as session:
+            store.request_cancel(session, job_id=job.id)
+        handler.gates[0].set()
+        ended = await _until(lambda: (j := factories.load(sessions, job.id)).finished_at and j)
+        assert (ended.status, ended.result, ended.steps_done) == ("cancelled", None, 1)
+        assert ended.steps == [{"index": 0}]  # a retry pays for none of it again
+    finally:
+        await alone.shutdown(0)

@@ -117,9 +117,7 @@ def _reclaim(engine: Engine, args: argparse.Namespace, ids: list[str]) -> list[s
     listed = Job.id.in_(ids)
     with engine.sessions.write() as session:
         if args.all:
-            return recovery.reclaim_all(
-                session, config=engine.config, where=listed, instance_id=engine.who.id
-            )
+            return recovery.reclaim_all(session, where=listed, instance_id=engine.who.id)
         return recovery.sweep(
             session,
             who=engine.who,

@@ -34,6 +34,12 @@ def parse_args(argv: list[str] | None = None) -> Config:
         "PostgreSQL only; restarts the local cluster); '' for none",
     )
     parser.add_argument(
+        "--cancels",
+        type=int,
+        help="running jobs cancelled through an instance that does not run them "
+        "(default: a tenth of the jobs on PostgreSQL, none on SQLite)",
+    )
+    parser.add_argument(
         "--database-url", help="use this database (default: a throw-away one / a temp file)"
     )
     parser.add_argument(

@@ -22,6 +22,7 @@ class Config:
     duration: float = 60.0  # seconds during which jobs arrive and faults happen
     seed: int = 1
     faults: tuple[str, ...] = ("kill", "stop", "term")
+    cancels: int | None = None  # running jobs cancelled through another instance (default below)
     database_url: str | None = None  # default: a throw-away database / a temp SQLite file
     admin_url: str = ADMIN_URL  # where a throw-away PostgreSQL database is created
     step_delay: float = 0.25  # GENERATION_STEP_DELAY_SECONDS
@@ -48,6 +49,13 @@ class Config:
             return self.instances
         return 3 if self.db == "postgresql" else 2
 
+    def cancel_count(self) -> int:
+        """`cancels`, or by default one job in ten on PostgreSQL (its multi-instance scenario,
+        where a cancel travels by NOTIFY), none on SQLite."""
+        if self.cancels is not None:
+            return self.cancels
+        return self.jobs // 10 if self.db == "postgresql" else 0
+
     def settings(self) -> dict[str, str]:
         """The documented variables the servers run with."""
         return {
@@ -70,6 +78,7 @@ class Config:
             "duration": self.duration,
             "seed": self.seed,
             "faults": list(self.faults),
+            "cancels": self.cancel_count(),
             "step_delay": self.step_delay,
             "weeks": list(self.weeks),
             "heartbeat_interval": self.heartbeat_interval,
@@ -96,5 +105,7 @@ class Config:
                 )
         if self.instance_count() < (2 if self.faults else 1):
             raise ValueError("faults need at least 2 instances (one must keep serving)")
+        if self.cancel_count() and self.instance_count() < 2:
+            raise ValueError("cancels across instances need at least 2 instances")
         if self.jobs < 1 or self.duration <= 0:
             raise ValueError("--jobs and --duration must be positive")

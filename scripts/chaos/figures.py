@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import statistics
 from collections import Counter, defaultdict
+from collections.abc import Sequence
 from typing import Any
 
 from scripts.chaos.faults import Fault
@@ -147,3 +148,15 @@ def figures(
         "progress_samples": samples,
         "sampler_errors": sampler_errors,
     }
+
+
+def cancel_latency(evidence: Evidence, cancels: Sequence[Any]) -> dict[str, Any]:
+    """Seconds from sending each accepted cancel to its job's `cancelled` event (its owner's
+    write, after the running step was stopped)."""
+    seconds = [
+        event.at.timestamp() - cancel.sent_at
+        for cancel in cancels
+        for event in evidence.events.get(cancel.job_id, [])[-1:]
+        if event.reason == Reason.CANCELLED
+    ]
+    return stats(seconds)

@@ -8,6 +8,7 @@ import threading
 import time
 from collections import defaultdict
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any, NamedTuple
 
 import httpx
@@ -16,12 +17,14 @@ from scripts.chaos.config import Config
 from scripts.chaos.slots import Slot
 
 from jobs.models import Job
-from jobs.status import TERMINAL
+from jobs.status import TERMINAL, JobStatus
 
 GOALS = ("strength", "hypertrophy", "endurance", "fat_loss", "general_fitness")
 LEVELS = ("beginner", "intermediate", "advanced")
 HTTP_TIMEOUT = 5.0
 SUBMIT_SECONDS = 60.0  # one job's submit, retried on live instances, gives up after this
+CANCEL_TRIES = 40  # looks for a running job to cancel, CANCEL_RETRY_SECONDS apart
+CANCEL_RETRY_SECONDS = 0.25
 
 
 def chunks(items: list[str], size: int = 200) -> list[list[str]]:
@@ -141,3 +144,88 @@ class Sampler(threading.Thread):
                 self.samples += 1
                 if status in TERMINAL:
                     self.done.add(job_id)
+
+
+@dataclass(frozen=True)
+class Cancel:
+    """One accepted cancel, and the job as the cancel left it (the 202's Job)."""
+
+    job_id: str
+    sent_at: float  # time.time() just before the cancel was sent
+    status: str
+    attempts: int
+    steps: int  # progress.step: the steps saved when the cancel was accepted
+    owner: str | None  # the instance that ran the job, as last sampled
+    through: str  # the instance that took the cancel (never the owner)
+
+
+class Canceller(threading.Thread):
+    """Cancels `config.cancel_count()` running jobs at seeded random times, each through a
+    live instance that does not run it, so the news must travel to the owner."""
+
+    def __init__(self, config: Config, slots: list[Slot], sampler: Sampler, start: float) -> None:
+        super().__init__(name="chaos-canceller", daemon=True)
+        self.config, self.slots, self.sampler, self.start_at = config, slots, sampler, start
+        self.rng = random.Random(config.seed * 104729 + 3)
+        self.done: list[Cancel] = []
+        self.stop_event = threading.Event()
+
+    def run(self) -> None:
+        low, high = self.config.warmup, self.config.duration * 0.75
+        offsets = sorted(self.rng.uniform(low, high) for _ in range(self.config.cancel_count()))
+        for offset in offsets:
+            if self.stop_event.wait(max(self.start_at + offset - time.monotonic(), 0)):
+                return
+            self._cancel_one()
+
+    def _running(self) -> list[tuple[str, str]]:
+        """(job id, owner) of the jobs last sampled in_progress, not cancelled yet."""
+        taken = {cancel.job_id for cancel in self.done}
+        found = []
+        for job_id in self.sampler.ids():
+            points = self.sampler.series.get(job_id)
+            last = points[-1] if points else None
+            if last and last.status == JobStatus.IN_PROGRESS and last.owner and job_id not in taken:
+                found.append((job_id, last.owner))
+        return sorted(found)
+
+    def _cancel_one(self) -> None:
+        for _ in range(CANCEL_TRIES):
+            running = self._running()
+            if running:
+                job_id, owner = self.rng.choice(running)
+                others = [
+                    slot
+                    for slot in self.slots
+                    if slot.available and slot.server and slot.instance_id != owner
+                ]
+                if others and self._send(job_id, owner, self.rng.choice(others)):
+                    return
+            if self.stop_event.wait(CANCEL_RETRY_SECONDS):
+                return
+
+    def _send(self, job_id: str, owner: str, slot: Slot) -> bool:
+        assert slot.server is not None
+        sent_at = time.time()
+        try:
+            answer = slot.server.client.post(
+                f"/api/programs/jobs/{job_id}/cancel", timeout=HTTP_TIMEOUT
+            )
+        except (httpx.HTTPError, RuntimeError):
+            return False
+        if answer.status_code != 202:  # it ended meanwhile (409), or the instance is going
+            return False
+        job = answer.json()
+        steps = (job.get("progress") or {}).get("step", 0)
+        self.done.append(
+            Cancel(
+                job_id,
+                sent_at,
+                job["status"],
+                job["attempts"],
+                steps,
+                owner,
+                slot.instance_id,
+            )
+        )
+        return True

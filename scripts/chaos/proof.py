@@ -8,7 +8,7 @@ chain and see them fail, and the integration tests reuse them on their own jobs.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -165,14 +165,36 @@ def incomplete(evidence: Evidence) -> list[str]:
     return found
 
 
-def unexpected_failures(evidence: Evidence) -> list[str]:
-    """Jobs failed or cancelled other than by using up their attempts."""
+def unexpected_failures(evidence: Evidence, cancelled: Collection[str] = ()) -> list[str]:
+    """Jobs failed or cancelled other than by using up their attempts, or (those in
+    `cancelled`) by a cancel the run made."""
     return [
         f"{j.id}: {j.status} after {j.attempts}/{j.max_attempts}: {j.error}"
         for j in evidence.jobs.values()
         if j.status in (JobStatus.FAILED, JobStatus.CANCELLED)
         and not (j.status == JobStatus.FAILED and j.attempts >= j.max_attempts)
+        and not (j.status == JobStatus.CANCELLED and j.id in cancelled)
     ]
+
+
+def cancel_problems(evidence: Evidence, cancels: Sequence[Any]) -> list[str]:
+    """Each accepted cancel (`load.Cancel`: the job as the cancel left it) must end its job
+    `cancelled`, with no attempt started after it and no step started after it: at most
+    the step running when it was accepted may have been saved since."""
+    problems = []
+    for cancel in cancels:
+        job = evidence.jobs.get(cancel.job_id)
+        if job is None:
+            continue  # `all_exist` reports it
+        in_flight = 1 if cancel.status == JobStatus.IN_PROGRESS else 0
+        if job.status != JobStatus.CANCELLED:
+            problems.append(f"{job.id}: {job.status} after its cancel was accepted")
+        if job.attempts != cancel.attempts:
+            problems.append(f"{job.id}: attempt {job.attempts} began after the cancel")
+        if job.steps_done > cancel.steps + in_flight:
+            saved = job.steps_done - cancel.steps
+            problems.append(f"{job.id}: {saved} steps saved after the cancel (at most {in_flight})")
+    return problems
 
 
 def safety(evidence: Evidence) -> list[Check]:

@@ -79,7 +79,12 @@ class Summary:
         lines = [f"{'figure':<36}value"]
         for kind, stats in sorted(fig.get("reclaim_latency", {}).items()):
             lines.append(f"{'reclaim latency after ' + kind:<36}{_stats_text(stats)}")
-        for name in ("resume_latency", "shutdown_handback_latency", "restart_seconds"):
+        for name in (
+            "resume_latency",
+            "shutdown_handback_latency",
+            "restart_seconds",
+            "cancel_latency",
+        ):
             if name in fig:
                 lines.append(f"{name.replace('_', ' '):<36}{_stats_text(fig[name])}")
         lines += [f"{name.replace('_', ' '):<36}{fig[name]}" for name in COUNTS if name in fig]

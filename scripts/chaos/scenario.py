@@ -18,7 +18,7 @@ import sqlalchemy as sa
 from scripts.chaos import figures, proof
 from scripts.chaos.config import Config
 from scripts.chaos.faults import Injector
-from scripts.chaos.load import Sampler, Submitter, chunks
+from scripts.chaos.load import Cancel, Canceller, Sampler, Submitter, chunks
 from scripts.chaos.proof import Check
 from scripts.chaos.report import Summary
 from scripts.chaos.slots import Slot
@@ -99,6 +99,7 @@ def _checks(
     evidence: proof.Evidence,
     submitter: Submitter,
     sampler: Sampler,
+    cancels: list[Cancel],
     unhealthy: list[str],
     settled: bool,
 ) -> list[Check]:
@@ -120,8 +121,13 @@ def _checks(
         ),
         proof.check(
             "no_unexpected_failure",
-            proof.unexpected_failures(evidence),
+            proof.unexpected_failures(evidence, {cancel.job_id for cancel in cancels}),
             "no job failed except by running out of attempts",
+        ),
+        proof.check(
+            "no_step_after_cancel",
+            proof.cancel_problems(evidence, cancels),
+            f"{len(cancels)} cancels across instances, each ended its job with no later step",
         ),
         proof.check("instances_healthy_at_end", unhealthy, "every instance answers 200"),
     ]
@@ -141,14 +147,18 @@ def _play(config: Config, engine: sa.Engine, slots: list[Slot], summary: Summary
     start = time.monotonic()
     submitter = Submitter(config, slots, uuid.uuid4().hex[:8], start)
     sampler = Sampler(config, engine, submitter.snapshot)
+    canceller = Canceller(config, slots, sampler, start)
     submitter.start()
     sampler.start()
+    canceller.start()
     try:
         injector = Injector(config, slots, engine, log)
         injector.run_until(start + config.duration)
         summary.faults = injector.faults
         submitter.stop_event.set()  # anything not yet sent goes now
+        canceller.stop_event.set()
         submitter.join(timeout=SUBMITTER_JOIN)
+        canceller.join(timeout=SUBMITTER_JOIN)
         settle_began = time.monotonic()
         ids = submitter.snapshot()
         log(f"faults over ({len(injector.faults)}); waiting for {len(ids)} jobs")
@@ -157,12 +167,15 @@ def _play(config: Config, engine: sa.Engine, slots: list[Slot], summary: Summary
         time.sleep(2 * config.heartbeat_interval)  # room for a late writer to show itself
     finally:
         submitter.stop_event.set()
+        canceller.stop_event.set()
         sampler.stop_event.set()
     sampler.join(timeout=10)
     sampler.sample()  # the final state
     unhealthy = [f"slot {s.number}" for s in slots if not s.wait_healthy(HEALTH_AT_END)]
     evidence = proof.Evidence.read(engine, ids)
-    summary.checks = _checks(config, evidence, submitter, sampler, unhealthy, settled)
+    summary.checks = _checks(
+        config, evidence, submitter, sampler, canceller.done, unhealthy, settled
+    )
     summary.figures = figures.figures(
         evidence,
         sampler.series,
@@ -171,6 +184,7 @@ def _play(config: Config, engine: sa.Engine, slots: list[Slot], summary: Summary
         samples=sampler.samples,
         sampler_errors=sampler.errors,
     )
+    summary.figures["cancel_latency"] = figures.cancel_latency(evidence, canceller.done)
     summary.figures["settle_seconds"] = round(settle_seconds, 2)
     summary.figures["run_seconds"] = round(time.monotonic() - began, 2)
     summary.figures["instance_ids"] = {s.number: s.ids for s in slots}

@@ -11,8 +11,9 @@ retries through here, and reads `health()`.
 
 from __future__ import annotations
 
+import asyncio
 import logging
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, TypeVar
@@ -21,12 +22,15 @@ import sqlalchemy as sa
 
 from db import failures
 from db.database import Sessions
-from jobs import clock, instances, journal, metrics, recovery, store
+from jobs import clock, instances, journal, metrics, news, queries, recovery, store
 from jobs.config import EngineConfig
+from jobs.listener import PgListener
 from jobs.runner import Runner
 from jobs.scheduler import Ticks
+from jobs.shared_poll import SharedPoll
 from jobs.status import JobStatus
 from jobs.steps import JSON, StepHandler, StepResult
+from jobs.watch import Watchers
 
 logger = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -94,6 +98,25 @@ class Engine:
         )
         self.ticks = Ticks(sessions=sessions, who=self.who, runner=self.runner, config=config)
         self.started_at: datetime | None = None
+        self.news = news.Hub(sessions, sender=self.who.id, take=self._take)
+        self.watchers = Watchers(sessions, read_in_thread=self.news.notifies)
+        # How news from other processes arrives: NOTIFY on PostgreSQL, a shared poll on SQLite.
+        self.listener: PgListener | None = None
+        self.poll: SharedPoll | None = None
+        if self.news.notifies:
+            self.listener = PgListener(
+                sessions.engine.url, heard=self.news.heard, caught_up=self._caught_up
+            )
+        else:
+            self.poll = SharedPoll(
+                sessions,
+                owner=self.who.id,
+                running=self.runner.busy,
+                watched=self.watchers.seen,
+                cancelled=self.runner.cancel_requested,
+                changed=self.watchers.changed,
+            )
+        self._tasks: set[asyncio.Task[None]] = set()
 
     def align_clock(self) -> None:
         """Measure this host's offset from the database's clock (see `jobs.clock`)."""
@@ -124,6 +147,11 @@ class Engine:
             logger.warning("startup sweep handed back %d orphaned job(s)", len(swept))
         self.ticks.start()
         await self.runner.start()
+        self.news.start()
+        if self.listener is not None:
+            self.listener.start()
+        if self.poll is not None:
+            self.poll.start()
         return swept
 
     async def stop(self, grace_seconds: float | None = None) -> list[store.JobRow]:
@@ -133,6 +161,7 @@ class Engine:
         come back by the stale-heartbeat rule instead.
         """
         grace = self.config.shutdown_grace_seconds if grace_seconds is None else grace_seconds
+        self.watchers.close()  # open streams end now, not after the grace period
         handed_back: list[store.JobRow] = []
         try:
             handed_back = await self.runner.shutdown(grace)
@@ -142,6 +171,7 @@ class Engine:
             if handed_back:
                 logger.warning("shutdown handed back %d unfinished job(s)", len(handed_back))
         await self.ticks.stop()
+        await self._stop_news()
         try:
             with self.sessions.write() as session:
                 instances.mark_stopped(session, instance_id=self.who.id)
@@ -168,9 +198,10 @@ class Engine:
         return job
 
     def cancel(self, job_id: str) -> store.JobRow:
-        """Cancel a pending job, or flag a running one and stop it at once if it runs here
-        (a peer's job stops at the peer's next heartbeat); returns the row as the cancel
-        left it (thread-safe: blocks until a local attempt has stopped)."""
+        """Cancel a pending job, or flag a running one and stop it: at once if it runs
+        here, else when its owner hears the news (a NOTIFY on PostgreSQL, its shared
+        poll on SQLite, its heartbeat at the latest); returns the row as the cancel left
+        it (thread-safe: blocks until a local attempt has stopped)."""
         with self.sessions.write() as session:
             job = store.request_cancel(session, job_id=job_id)
         if job.status != JobStatus.IN_PROGRESS:
@@ -182,6 +213,53 @@ class Engine:
             except Exception:
                 logger.warning("job %s: local cancel still pending", job_id)
         return job
+
+    def watch(self, job_id: str) -> AsyncIterator[queries.JobView]:
+        """The job's row (its shown columns, `queries.VIEW_COLUMNS`) at once, then again
+        after each change of its status, progress, attempts, error or cancel request,
+        wherever the change was made; ends after a terminal row, or when the engine
+        stops. A slow consumer gets the latest row, not a backlog. Raises KeyError, before
+        the first row, if there is no such job."""
+        return self.watchers.watch(job_id)
+
+    def _take(self, heard: list[news.News], *, local: bool) -> None:
+        """Act on news (on the loop): stop cancelled attempts running here, claim due work
+        a peer announced (our own submits claim in their batch), refresh watchers."""
+        cancels = [(n.job_id, n.attempt) for n in heard if n.kind == news.CANCEL]
+        if cancels:
+            self.runner.cancel_requested(cancels)
+        if not local and any(n.kind == news.DUE for n in heard):
+            self.runner.look_now()
+        self.watchers.changed([n.job_id for n in heard])
+
+    def _caught_up(self) -> None:
+        """The listener (re)connected: what it missed is read back (on the loop)."""
+        self.runner.look_now()
+        self.watchers.everything_changed()
+        if self.runner.busy():
+            task = asyncio.create_task(self._check_cancels(), name="progen-news-catch-up")
+            self._tasks.add(task)
+            task.add_done_callback(self._tasks.discard)
+
+    async def _check_cancels(self) -> None:
+        def read() -> list[tuple[str, int]]:
+            with self.sessions.engine.connect() as connection:
+                return queries.cancels_requested(connection, self.who.id)
+
+        try:
+            self.runner.cancel_requested(await asyncio.to_thread(read))
+        except sa.exc.SQLAlchemyError as error:  # the heartbeat brings them anyway
+            failures.log(logger, error, "could not read the cancels missed meanwhile")
+
+    async def _stop_news(self) -> None:
+        self.news.stop()
+        if self.listener is not None:
+            await self.listener.stop()
+        if self.poll is not None:
+            await self.poll.stop()
+        for task in list(self._tasks):
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
 
     def health(self) -> EngineHealth:
         """This engine's own view of its health (the database's is the caller's to read)."""

@@ -21,7 +21,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from db.database import Sessions
-from jobs import clock, metrics, report
+from jobs import clock, metrics, news, report
 from jobs.models import EVENTS, JOBS
 
 _ATTACHED = "progen_journal"  # in Session.info: this session's factory has the hooks
@@ -38,6 +38,7 @@ def attach(sessions: Sessions) -> Sessions:
     sessions.listen("before_commit", insert_queued, mark=_ATTACHED)
     sessions.listen("after_commit", report.committed, mark=_ATTACHED)
     sessions.listen("after_transaction_end", report.ended, mark=_ATTACHED)
+    sessions.listen("after_transaction_end", news.ended, mark=_ATTACHED)
     return sessions
 
 

@@ -150,3 +150,35 @@ def pending_up_to(connection: sa.Connection, limit: int) -> int:
     """How many jobs are pending, counted up to `limit`: reads at most `limit` entries of
     ix_jobs_pending however long the queue is (admission's cap check)."""
     return int(connection.execute(sa.select(_PENDING_UP_TO), {"n": limit}).scalar_one())
+
+
+@functools.lru_cache(maxsize=8)
+def _view_many(columns: Columns) -> sa.Select[Any]:
+    return sa.select(*columns).where(Job.id.in_(sa.bindparam("job_ids", expanding=True)))
+
+
+def views(
+    connection: sa.Connection, job_ids: Sequence[str], columns: Columns = VIEW_COLUMNS
+) -> list[JobView]:
+    """These jobs' shown columns (or these), in one query; unknown ids are left out."""
+    return list(connection.execute(_view_many(columns), {"job_ids": list(job_ids)}))
+
+
+_UPDATED = sa.select(Job.id, Job.updated_at).where(Job.id.in_(sa.bindparam("ids", expanding=True)))
+
+
+def updated(connection: sa.Connection, job_ids: Sequence[str]) -> dict[str, datetime]:
+    """When each of these jobs last changed (`updated_at`), by id."""
+    return {row.id: row.updated_at for row in connection.execute(_UPDATED, {"ids": list(job_ids)})}
+
+
+_CANCELS = sa.select(Job.id, Job.attempts).where(
+    status_is(JobStatus.IN_PROGRESS),  # ix_jobs_running_owner
+    Job.owner == sa.bindparam("owner"),
+    Job.cancel_requested.is_(True),
+)
+
+
+def cancels_requested(connection: sa.Connection, owner: str) -> list[tuple[str, int]]:
+    """(job id, attempt) of the running jobs of `owner` whose cancel was requested."""
+    return [(row.id, row.attempts) for row in connection.execute(_CANCELS, {"owner": owner})]

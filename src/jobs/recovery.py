@@ -54,7 +54,6 @@ def reclaim_dead_owners(
     session: Session,
     *,
     who: instances.Me,
-    config: EngineConfig,
     where: sa.ColumnElement[bool] | None = None,
     reason: Reason = Reason.OWNER_DEAD,
 ) -> list[store.JobRow]:
@@ -62,9 +61,7 @@ def reclaim_dead_owners(
     dead = instances.dead_owners(session, who=who)
     if not dead:
         return []
-    why = store.Reclaim(
-        reason, RESTART_MESSAGE, "server restarted", config.backoff_base, who.id, "owner_dead"
-    )
+    why = store.Reclaim(reason, RESTART_MESSAGE, "server restarted", who.id, "owner_dead")
     return store.reclaim(session, where=_both(owned_by(dead), where), why=why)
 
 
@@ -95,7 +92,6 @@ def reclaim_stale(
         reason,
         stale_message(config.stale_seconds),
         "worker stopped responding",
-        config.backoff_base,
         instance_id,
         "stale_heartbeat",
     )
@@ -111,15 +107,14 @@ def sweep(
     reason: Reason = Reason.OWNER_DEAD,
 ) -> list[store.JobRow]:
     """Everything lost: dead owners first (their words say 'restart'), then stale heartbeats."""
-    return reclaim_dead_owners(
-        session, who=who, config=config, where=where, reason=reason
-    ) + reclaim_stale(session, config=config, instance_id=who.id, where=where, reason=reason)
+    return reclaim_dead_owners(session, who=who, where=where, reason=reason) + reclaim_stale(
+        session, config=config, instance_id=who.id, where=where, reason=reason
+    )
 
 
 def reclaim_all(
     session: Session,
     *,
-    config: EngineConfig,
     where: sa.ColumnElement[bool],
     instance_id: str | None,
 ) -> list[store.JobRow]:
@@ -128,7 +123,6 @@ def reclaim_all(
         Reason.MANUAL_CLEANUP,
         RESTART_MESSAGE,
         "cleaned up by hand",
-        config.backoff_base,
         instance_id,
         "manual_cleanup",
     )

@@ -43,6 +43,10 @@ FIRST_WRITE_RETRY_SECONDS = 0.2  # then doubling, up to MAX_WRITE_RETRY_SECONDS
 MAX_WRITE_RETRY_SECONDS = 5.0
 
 
+class _CancelRequested(Exception):
+    """A checkpoint found the job's cancel requested: no further step starts."""
+
+
 @dataclass
 class _Running:
     lease: store.Lease
@@ -102,6 +106,10 @@ class Runner:
         self._claims.ask()
         self._wake.set()
 
+    def look_now(self) -> None:
+        """Work is due (news of a peer's submit, retry or reclaim): claim now (on the loop)."""
+        self._wake_now()
+
     async def write(self, fn: Callable[..., T], **kwargs: Any) -> T:
         """A write that may add work (a submit), in the next group commit, whose claim
         can then take the new job at once."""
@@ -111,6 +119,10 @@ class Runner:
     def leases(self) -> list[store.Lease]:
         """The leases this process holds right now."""
         return [running.lease for running in self._running.values()]
+
+    def busy(self) -> bool:
+        """Whether this process runs any attempt right now."""
+        return bool(self._running)
 
     def _tx(self, fn: Callable[..., T], **kwargs: Any) -> T:
         with self._sessions.write() as session:
@@ -229,10 +241,11 @@ class Runner:
     async def _run_or_record_failure(self, job: store.JobRow, lease: store.Lease) -> str:
         try:
             async with asyncio.timeout(self._config.timeout_seconds):
-                await self._steps(job, lease)
-            return "completed"
+                return await self._steps(job, lease)
         except asyncio.CancelledError:
             return await self._stopped(job, lease)
+        except _CancelRequested:
+            return await self._acknowledge_cancel(lease, self._current(job.id, lease))
         except TimeoutError:
             await self._fail(
                 lease,
@@ -279,7 +292,9 @@ class Runner:
         _count(self._metrics, usage, extra)
         return usage or None
 
-    async def _steps(self, job: store.JobRow, lease: store.Lease) -> None:
+    async def _steps(self, job: store.JobRow, lease: store.Lease) -> str:
+        """Run the missing steps and end the attempt; its outcome (`completed`, or
+        `cancelled` when the cancel was requested before the completion's write)."""
         payload: JSON = job.request
         done: list[JSON] = list(job.steps or [])
         usage = self._running[job.id].usage  # spawned with this lease just before
@@ -291,7 +306,7 @@ class Runner:
             message = step.message
             _count(self._metrics, usage, step.usage)
             if index < total - 1:  # the last step is saved by `complete`, in one write
-                await self._write(
+                cancel_requested = await self._write(
                     store.checkpoint,
                     lease=lease,
                     steps=done,
@@ -299,8 +314,11 @@ class Runner:
                     message=message,
                     usage=usage or None,
                 )
+                if cancel_requested:  # read under the row's lock: no step starts after it
+                    self._running[job.id].stop_cause = "cancel"  # news of it now changes nothing
+                    raise _CancelRequested
         result = self._handler.result(payload, done)
-        await self._write(
+        ended = await self._write(
             store.complete,
             ends=lease.job_id,
             lease=lease,
@@ -309,6 +327,7 @@ class Runner:
             steps=done,
             message=message,
         )
+        return str(ended.status)
 
     async def _fail(
         self,
@@ -335,19 +354,26 @@ class Runner:
         running = self._current(job.id, lease)
         cause = running.stop_cause if running else None
         if cause == "cancel":
-            try:
-                await self._write(store.acknowledge_cancel, ends=lease.job_id, lease=lease)
-            finally:
-                if running and running.cancelled:
-                    running.cancelled.set_result(None)
-            return "cancelled"
+            return await self._acknowledge_cancel(lease, running)
         if cause == "lost":
             raise LeaseLost(job.id)
         raise asyncio.CancelledError  # shutdown (or the loop closing): the caller hands back
 
+    async def _acknowledge_cancel(self, lease: store.Lease, running: _Running | None) -> str:
+        """End the attempt `cancelled`, through the store's fenced transition."""
+        try:
+            await self._write(store.acknowledge_cancel, ends=lease.job_id, lease=lease)
+        finally:
+            if running and running.cancelled and not running.cancelled.done():
+                running.cancelled.set_result(None)
+        return "cancelled"
+
     def stop_job(self, job_id: str, cause: StopCause) -> concurrent.futures.Future[None] | None:
-        """Stop a running attempt (from the event loop); None when it does not run here."""
+        """Stop a running attempt (from the event loop); None when it does not run here.
+        A second cancel of an attempt already being cancelled gets the same future."""
         running = self._running.get(job_id)
+        if running is not None and running.stop_cause == "cancel" == cause:
+            return running.cancelled
         if running is None or running.stop_cause is not None:
             return None
         running.stop_cause = cause
@@ -366,6 +392,14 @@ class Runner:
 
     async def _stop_async(self, job_id: str) -> concurrent.futures.Future[None] | None:
         return self.stop_job(job_id, "cancel")
+
+    def cancel_requested(self, attempts: list[tuple[str, int]]) -> None:
+        """News that these (job id, attempt) were asked to cancel: stop the ones running
+        here at that attempt (on the loop)."""
+        for job_id, attempt in attempts:
+            running = self._running.get(job_id)
+            if running is not None and running.lease.attempt == attempt:
+                self.stop_job(job_id, "cancel")
 
     def reconcile(self, kept: dict[str, bool], asked: list[store.Lease]) -> None:
         """Act on a heartbeat's answer: stop lost leases, honour cancel requests."""

@@ -23,7 +23,7 @@ from typing import Any, NamedTuple, TypeVar
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from jobs import clock, journal, policy, report
+from jobs import clock, journal, news, policy, report
 from jobs.batch import Coalesced
 from jobs.errors import InvalidTransition, JobNotFound, LeaseLost
 from jobs.models import EVENTS, JOBS, Job, JobEvent, status_is
@@ -167,6 +167,7 @@ def _record(
     for index, (job, row) in enumerate(events):
         due = due_at[index] if due_at is not None else None
         report.note(session, row, job, reclaim=reclaim, due_at=due)
+        news.announce_transition(session, row, getattr(job, "next_attempt_at", None))
 
 
 def _update(session: Session, *where: sa.ColumnElement[bool], **values: Any) -> list[JobRow]:
@@ -355,13 +356,17 @@ def checkpoint(
     total: int,
     message: str,
     usage: dict[str, int] | None,
-) -> None:
-    """Save the finished steps and the progress; raise LeaseLost if the job was taken."""
-    _raise_lost(checkpoint_many(session, [Checkpoint(lease, steps, total, message, usage)]))
+) -> bool:
+    """Save the finished steps and the progress; raise LeaseLost if the job was taken.
+
+    Returns whether the job's cancel was requested, read under the row's write lock:
+    the runner starts no further step then."""
+    return _raise_lost(checkpoint_many(session, [Checkpoint(lease, steps, total, message, usage)]))
 
 
-def checkpoint_many(session: Session, calls: Sequence[Checkpoint]) -> list[LeaseLost | None]:
-    """Several jobs' `checkpoint` calls in one statement: None where saved, else LeaseLost."""
+def checkpoint_many(session: Session, calls: Sequence[Checkpoint]) -> list[LeaseLost | bool]:
+    """Several jobs' `checkpoint` calls in one statement: where saved, whether the job's
+    cancel was requested; else LeaseLost."""
     now = clock.of(session).now()
     outcomes = _fenced_many(
         session,
@@ -383,7 +388,13 @@ def checkpoint_many(session: Session, calls: Sequence[Checkpoint]) -> list[Lease
         ],
         _HELD_LEASES,
     )
-    return [outcome if isinstance(outcome, LeaseLost) else None for outcome in outcomes]
+    for call, outcome in zip(calls, outcomes, strict=True):
+        if not isinstance(outcome, LeaseLost):
+            news.announce(session, news.CHANGED, call.lease.job_id, call.lease.attempt)
+    return [
+        outcome if isinstance(outcome, LeaseLost) else bool(outcome.cancel_requested)
+        for outcome in outcomes
+    ]
 
 
 def complete(
@@ -401,34 +412,43 @@ def complete(
 
 
 def complete_many(session: Session, calls: Sequence[Completion]) -> list[JobRow | LeaseLost]:
-    """Several jobs' `complete` calls in one statement: the completed job, or LeaseLost.
+    """Several jobs' `complete` calls in one statement each way: the ended job, or LeaseLost.
 
     The step outputs are dropped in the same fenced write: the result holds them all,
-    and a completed job never resumes (they would double its storage)."""
+    and a completed job never resumes (they would double its storage). A job whose
+    cancel was requested meanwhile ends `cancelled` instead (the contract: a cancel of a
+    running job ends it cancelled), keeping its steps, so a retry pays for none again."""
     now = clock.of(session).now()
-    writes = []
+    held = _held(session, [call.lease for call in calls], _HELD_ROWS)
+    writes, shown = [], []
     for call in calls:
+        row = held.get(call.lease.job_id)
         values: dict[str, Any] = {
-            "status": COMPLETED,
-            "result": call.result,
             "usage": call.usage,
-            "error": None,
-            "steps": [],
             "owner": None,
             "finished_at": now,
             "heartbeat_at": None,
             "updated_at": now,
         }
+        if row is not None and row.cancel_requested:
+            values["status"] = CANCELLED
+            # the row shown: no result; steps as saved (only what this write adds is known)
+            shown.append({"result": None, "steps": call.steps or []})
+        else:
+            values.update(status=COMPLETED, result=call.result, error=None, steps=[])
+            shown.append({})
         if call.steps is not None:
             values.update(
+                steps=values.get("steps", call.steps),
                 steps_done=len(call.steps),
                 progress_message=call.message,
                 progress_at=now,
             )
         writes.append((call.lease, values))
+    fenced = _fenced_many(session, writes, _HELD_ROWS, held=held)
     outcomes = [
-        held if isinstance(held, LeaseLost) else JobRow(**{**held._mapping, **values})
-        for (_, values), held in zip(writes, _fenced_many(session, writes, _HELD_ROWS), strict=True)
+        found if isinstance(found, LeaseLost) else JobRow(**{**found._mapping, **extra, **values})
+        for (_, values), extra, found in zip(writes, shown, fenced, strict=True)
     ]
     _record(
         session,
@@ -438,8 +458,10 @@ def complete_many(session: Session, calls: Sequence[Completion]) -> list[JobRow 
                 _event(
                     job,
                     from_status=IN_PROGRESS,
-                    reason=Reason.COMPLETED,
-                    message="completed",
+                    reason=Reason.COMPLETED if job.status == COMPLETED else Reason.CANCELLED,
+                    message="completed"
+                    if job.status == COMPLETED
+                    else "cancelled on request; its finished steps are kept",
                     instance_id=lease.owner,
                     now=now,
                 ),
@@ -505,20 +527,25 @@ def _held_lookup(*columns: sa.Column[Any]) -> sa.Select[Any]:
     )
 
 
-#: the lease columns alone (a checkpoint returns nothing)
-_HELD_LEASES = _held_lookup(JOBS.c.id, JOBS.c.owner, JOBS.c.attempts)
+#: the lease columns and the cancel flag (a checkpoint returns whether to go on)
+_HELD_LEASES = _held_lookup(JOBS.c.id, JOBS.c.owner, JOBS.c.attempts, JOBS.c.cancel_requested)
 #: every column but the ones `complete` writes whatever they held (its row comes back whole)
 _HELD_ROWS = _held_lookup(*(c for c in ROW if c.name not in ("steps", "result")))
 
 
 def _fenced_many(
-    session: Session, writes: list[tuple[Lease, dict[str, Any]]], lookup: sa.Select[Any]
+    session: Session,
+    writes: list[tuple[Lease, dict[str, Any]]],
+    lookup: sa.Select[Any],
+    held: dict[str, sa.Row[Any]] | None = None,
 ) -> list[LeaseLost | sa.Row[Any]]:
     """Plain values written to several jobs, each under its lease, one statement per set
     of columns: one lookup of which leases hold, then one executemany of the UPDATE
     (still fenced) instead of one statement per job. The held row (the lookup's columns,
-    as before the write) where written, else LeaseLost."""
-    held = _held(session, [lease for lease, _ in writes], lookup)
+    as before the write) where written, else LeaseLost. `held`: the caller's `_held`
+    lookup of these leases, when it made one."""
+    if held is None:
+        held = _held(session, [lease for lease, _ in writes], lookup)
     by_columns: dict[tuple[str, ...], list[dict[str, Any]]] = {}
     for lease, values in writes:
         if lease.job_id in held:
@@ -660,6 +687,7 @@ def request_cancel(session: Session, *, job_id: str) -> JobRow:
         session, Job.id == job_id, Job.status == IN_PROGRESS, cancel_requested=True, updated_at=now
     )
     if jobs:
+        news.announce(session, news.CANCEL, job_id, jobs[0].attempts)  # its owner stops it now
         return jobs[0]
     raise _why_not(session, job_id, "cancel")
 
@@ -714,7 +742,6 @@ class Reclaim:
     reason: Reason
     error: str  # the job's error, e.g. the restart message of the contract
     cause: str  # words for the recovery note: "server restarted"
-    backoff_base: float
     instance_id: str | None = None
     kind: str = "owner_dead"  # progen_reclaims_total's reason: owner_dead, stale_heartbeat, ...
 
@@ -744,7 +771,7 @@ def reclaim(session: Session, *, where: sa.ColumnElement[bool], why: Reclaim) ->
     )
     if not jobs:
         return []
-    _schedule_retries(session, jobs, why, now)
+    _note_recoveries(session, jobs, why)
     rows = [JobRow._make(getattr(job, name) for name in JobRow._fields) for job in jobs]
     _record(
         session,
@@ -767,21 +794,19 @@ def reclaim(session: Session, *, where: sa.ColumnElement[bool], why: Reclaim) ->
     return rows
 
 
-def _schedule_retries(session: Session, jobs: list[Job], why: Reclaim, now: datetime) -> None:
-    """Per-row follow-up of a reclaim: the retry time and the recovery note.
+def _note_recoveries(session: Session, jobs: list[Job], why: Reclaim) -> None:
+    """Per-row follow-up of a reclaim: the recovery note.
 
-    The rows came back from the UPDATE into this session, so setting their
-    attributes and flushing writes them in the same transaction, still
-    under the reclaim's lock.
+    A reclaimed job is due again at once (its claim cleared `next_attempt_at`): its
+    process died or froze, nothing failed, and backoff is for errors. The rows came
+    back from the UPDATE into this session, so setting their attributes and flushing
+    writes them in the same transaction, still under the reclaim's lock.
     """
     for job in jobs:
         done, total = job.steps_done, job.total_steps or 0
         note = f"{why.cause} during step {done + 1} of {total}"
         if job.status == PENDING:
             note += f"; resumes after step {done}, the last saved" if done else "; starts over"
-            job.next_attempt_at = now + timedelta(
-                seconds=policy.backoff_seconds(why.backoff_base, job.attempts)
-            )
         job.recovery_note = note
     session.flush()
 

@@ -8,11 +8,14 @@ in `harness`.
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from typing import Any
 
+import httpx
 import sqlalchemy as sa
 from scripts.chaos import proof
+from scripts.fake_openai_server import start_in_thread
 
 import harness
 from harness import FAST, ROOT, free_port, wait_for
@@ -23,8 +26,10 @@ __all__ = [
     "FAST",
     "REQUEST",
     "ROOT",
+    "Fake",
     "Server",
     "assert_proved",
+    "fake_openai",
     "free_port",
     "record",
     "wait_for",
@@ -79,3 +84,34 @@ def record(name: str, **figures: float) -> None:
     data[name] = {key: round(value, 3) for key, value in figures.items()}
     path.write_text(json.dumps(data, indent=2, sort_keys=True))
     print(f"{name}: {data[name]}")
+
+
+class Fake:
+    """HTTP control of one fake OpenAI server (scripts/fake_openai_server.py)."""
+
+    def __init__(self, base_url: str) -> None:
+        self.base_url = base_url
+        self.client = httpx.Client(base_url=base_url.removesuffix("/v1"), timeout=5)
+
+    def scenario(self, **scenario: Any) -> None:
+        answer = self.client.post("/_control/scenario", json=scenario)
+        assert answer.status_code == 200, answer.text
+
+    def requests(self) -> list[dict[str, Any]]:
+        return list(self.client.get("/_control/requests").json()["requests"])
+
+    def counts(self) -> dict[str, int]:
+        return dict(self.client.get("/_control/requests").json()["counts"])
+
+
+@contextmanager
+def fake_openai() -> Iterator[Fake]:
+    """A fake OpenAI server in a thread of this process, on a free 127.0.0.1 port."""
+    server, base_url, thread = start_in_thread()
+    control = Fake(base_url)
+    try:
+        yield control
+    finally:
+        control.client.close()
+        server.should_exit = True
+        thread.join(timeout=10)

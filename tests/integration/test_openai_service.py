@@ -18,10 +18,8 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
-from live import REQUEST, Server, wait_for
-from scripts.fake_openai_server import start_in_thread
+from live import REQUEST, Fake, Server, wait_for
 
 from programs.generators.openai_generator import SDK_MAX_RETRIES
 
@@ -31,34 +29,6 @@ KEY = "sk-test-SECRET-KEY-4242"  # distinctive, so any leak is found by a plain 
 SMALL = {"weeks": 2, "days_per_week": 2}  # plan + 2 weeks: 3 requests when all goes well
 TERMINAL = {"completed", "failed", "cancelled"}
 KINDS = ("input_tokens", "output_tokens", "total_tokens")
-
-
-class Fake:
-    """HTTP control of one fake OpenAI server."""
-
-    def __init__(self, base_url: str) -> None:
-        self.base_url = base_url
-        self.client = httpx.Client(base_url=base_url.removesuffix("/v1"), timeout=5)
-
-    def scenario(self, **scenario: Any) -> None:
-        answer = self.client.post("/_control/scenario", json=scenario)
-        assert answer.status_code == 200, answer.text
-
-    def requests(self) -> list[dict[str, Any]]:
-        return list(self.client.get("/_control/requests").json()["requests"])
-
-    def counts(self) -> dict[str, int]:
-        return dict(self.client.get("/_control/requests").json()["counts"])
-
-
-@pytest.fixture
-def fake() -> Iterator[Fake]:
-    server, base_url, thread = start_in_thread()
-    control = Fake(base_url)
-    yield control
-    control.client.close()
-    server.should_exit = True
-    thread.join(timeout=10)
 
 
 @pytest.fixture

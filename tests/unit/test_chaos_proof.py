@@ -199,3 +199,37 @@ def test_missing_steps_weeks_and_early_failures_are_found() -> None:
         "no_weeks",
     ]
     assert [p.split(":")[0] for p in proof.unexpected_failures(evidence)] == ["gave_up_early"]
+
+
+def _cancel(job_id: str, status: str = "in_progress", attempts: int = 1, steps: int = 1) -> Any:
+    """A cancel the run made, with the job as the cancel left it (`load.Cancel`'s fields)."""
+    return SimpleNamespace(job_id=job_id, status=status, attempts=attempts, steps=steps)
+
+
+def test_a_cancel_must_end_its_job_with_no_attempt_or_step_begun_after_it() -> None:
+    evidence = _evidence(
+        [
+            job("stopped", "cancelled", steps_done=1, steps=[{}], total_steps=4),
+            job("in_flight_step_saved", "cancelled", steps_done=2, steps=[{}, {}], total_steps=4),
+            job("ran_on", "cancelled", steps_done=3, steps=[{}] * 3, total_steps=4),
+            job("completed_anyway", "completed", steps_done=4, total_steps=4),
+            job("claimed_again", "cancelled", attempts=2, steps_done=1, steps=[{}]),
+            job("pending_then", "cancelled", steps_done=0, steps=[]),
+        ],
+        {},
+        [],
+    )
+    cancels = [
+        _cancel("stopped"),
+        _cancel("in_flight_step_saved"),  # the step running at the cancel may still be saved
+        _cancel("ran_on"),
+        _cancel("completed_anyway"),
+        _cancel("claimed_again"),
+        _cancel("pending_then", status="cancelled", steps=0),
+    ]
+    found = [p.split(":")[0] for p in proof.cancel_problems(evidence, cancels)]
+    assert found == ["ran_on", "completed_anyway", "completed_anyway", "claimed_again"]
+    cancelled_here = {"stopped", "in_flight_step_saved", "claimed_again", "pending_then"}
+    assert proof.unexpected_failures(evidence, cancelled_here) == [
+        "ran_on: cancelled after 1/3: None"
+    ]

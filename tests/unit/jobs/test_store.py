@@ -241,7 +241,7 @@ def test_reclaim_stale_hands_back_lost_jobs_and_leaves_fresh_ones(sessions):
     assert job.id == lost.job_id and job.status == "pending" and job.recoveries == 1
     assert job.error == recovery.stale_message(90)
     assert job.recovery_note == "worker stopped responding during step 1 of 5; starts over"
-    assert job.next_attempt_at is not None
+    assert job.next_attempt_at is None  # due at once (backoff 10 s is for errors only)
     assert factories.load(sessions, fresh.job_id).status == "in_progress"
     assert _events(sessions, job.id)[-1] == ("in_progress", "pending", "owner_dead")
 
@@ -413,11 +413,14 @@ def test_every_transition_returns_the_whole_row_as_stored(sessions):
     assert failed == stored(lease.job_id)
     lease = factories.running(sessions, owner="gone")
     with sessions.write() as session:
-        why = store.Reclaim(Reason.OWNER_DEAD, "lost", "owner gone", backoff_base=10)
+        why = store.Reclaim(Reason.OWNER_DEAD, "lost", "owner gone")
         (reclaimed,) = store.reclaim(session, where=store.ROW[0] == lease.job_id, why=why)
     assert isinstance(reclaimed, store.JobRow)
     assert reclaimed == stored(lease.job_id)
-    lease = factories.running(sessions, owner="me")
+    with sessions.write() as session:  # due at once: the reclaimed job is claimed first
+        (claimed,) = store.claim(session, owner="me", limit=1)
+    assert claimed.id == reclaimed.id
+    lease = store.lease_of(claimed)
     with sessions.write() as session:
         (handed,) = store.hand_back(session, owner="me", leases=[lease])
     assert handed == stored(lease.job_id)

@@ -98,7 +98,7 @@ def test_submit_shows_live_progress_then_the_program(page: Page, server, shots):
     expect(r).to_have_attribute("data-status", "completed", timeout=30_000)
     seen = page.evaluate("window.__seen")
     statuses = [status for status, _ in seen]
-    assert statuses[0] == "pending"
+    assert statuses[0] in {"pending", "in_progress"}  # the stream may say "running" at once
     assert statuses.index("in_progress") < statuses.index("completed")
     running_steps = [step for status, step in seen if status == "in_progress" and step >= 0]
     assert len(set(running_steps)) >= 2 and running_steps == sorted(running_steps), seen

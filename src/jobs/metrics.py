@@ -36,7 +36,7 @@ FINISHED = Counter(
 )
 QUEUE_WAIT = Histogram(
     "progen_job_queue_wait_seconds",
-    "From creation to the first claim (a retry's wait is its chosen backoff, not counted)",
+    "From when a job was due (created, retried, or its backoff over) to its claim",
     buckets=(0.01, 0.05, 0.1, 0.5, 1, 2, 5, 10, 30, 60, 120, 300, 600, 1800, 3600),
     registry=REGISTRY,
 )

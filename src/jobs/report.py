@@ -48,6 +48,7 @@ def note(session: Session, row: dict[str, Any], job: Any, *, reclaim: str | None
         "max_attempts": getattr(job, "max_attempts", None),
         "created_at": getattr(job, "created_at", None),
         "next_attempt_at": getattr(job, "next_attempt_at", None),
+        "due_at": getattr(job, "due_at", None),  # a claim's: when the job was due
         "reclaim": reclaim,
     }
     session.info.setdefault(_NOTES, []).append(facts)
@@ -74,8 +75,8 @@ def _count(facts: dict[str, Any]) -> None:
     at, reason, to_status = facts["at"], facts["reason"], facts["to_status"]
     if reason == Reason.CREATED:
         metrics.SUBMITTED.inc()
-    elif reason == Reason.CLAIMED and facts["attempt"] == 1:
-        if (wait := _seconds(at, facts["created_at"])) is not None:
+    elif reason == Reason.CLAIMED:
+        if (wait := _seconds(at, facts["due_at"] or facts["created_at"])) is not None:
             metrics.QUEUE_WAIT.observe(wait)
     if facts["reclaim"]:
         metrics.RECLAIMS.labels(facts["reclaim"]).inc()

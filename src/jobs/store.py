@@ -198,8 +198,13 @@ def create(
 def _claim_statement() -> sa.Update:
     """Take up to :claim_limit due pending jobs for :claim_owner, built once."""
     now = sa.bindparam("claim_now", type_=JOBS.c.created_at.type)
+    # The due time (a retry's backoff, or when it became pending) is read before the
+    # update clears it, for the queue-wait metric of every attempt.
+    due_at = sa.func.coalesce(
+        JOBS.c.next_attempt_at, JOBS.c.updated_at, type_=JOBS.c.created_at.type
+    )
     due = (
-        sa.select(JOBS.c.id)
+        sa.select(JOBS.c.id, due_at.label("due_at"))
         .where(
             status_is(JobStatus.PENDING),
             sa.or_(JOBS.c.next_attempt_at.is_(None), JOBS.c.next_attempt_at <= now),
@@ -227,7 +232,10 @@ def _claim_statement() -> sa.Update:
             next_attempt_at=None,
             updated_at=now,
         )
-        .returning(*CLAIMED)
+        .returning(
+            *CLAIMED,
+            sa.select(due.c.due_at).where(due.c.id == JOBS.c.id).scalar_subquery().label("due_at"),
+        )
     )
 
 

@@ -45,15 +45,21 @@ def _env(db_url: str, **extra: str) -> dict[str, str]:
 
 
 def _cleanup(
-    db_url: str, *args: str, python: str | None = None, **env: str
+    db_url: str,
+    *args: str,
+    python: str | None = None,
+    script: Path = SCRIPT,
+    timeout: float = 60,
+    **env: str,
 ) -> subprocess.CompletedProcess[str]:
+    """Run the script (`python`: another interpreter, e.g. the system's) and wait."""
     return subprocess.run(
-        [python or sys.executable or "python3", str(SCRIPT), *args],
+        [python or sys.executable or "python3", str(script), *args],
         env=_env(db_url, **env),
         stdin=subprocess.DEVNULL,
         capture_output=True,
         text=True,
-        timeout=60,
+        timeout=timeout,
         check=False,
     )
 
@@ -264,15 +270,7 @@ def test_bad_configuration_exits_1_naming_the_variable(db_url):
 
 
 def test_help_works_with_the_system_python(db_url):
-    done = subprocess.run(
-        ["/usr/bin/env", "python3", str(SCRIPT), "--help"],
-        env=_env(db_url),
-        stdin=subprocess.DEVNULL,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
+    done = _cleanup(db_url, "--help", python="/usr/bin/python3")
     assert done.returncode == 0, done.stderr
     for option in ("--dry-run", "--older-than", "--all", "--yes", "--json"):
         assert option in done.stdout
@@ -330,15 +328,7 @@ def _project_copy(tmp_path: Path) -> Path:
 def test_a_missing_venv_that_cannot_be_made_is_one_sentence_not_a_traceback(db_url, tmp_path):
     project = _project_copy(tmp_path)
     (project / ".venv").write_text("not a folder")  # `python3 -m venv .venv` must fail
-    done = subprocess.run(
-        ["/usr/bin/python3", str(project / "cleanup_stuck_jobs.py")],
-        env=_env(db_url),
-        stdin=subprocess.DEVNULL,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
+    done = _cleanup(db_url, python="/usr/bin/python3", script=project / "cleanup_stuck_jobs.py")
     assert done.returncode == 1
     assert "Traceback" not in done.stderr
     assert "ModuleNotFoundError" not in done.stderr
@@ -348,15 +338,9 @@ def test_a_missing_venv_that_cannot_be_made_is_one_sentence_not_a_traceback(db_u
 
 def test_a_missing_venv_is_created_as_start_fastapi_does(db_url, tmp_path):
     project = _project_copy(tmp_path)
-    done = subprocess.run(
-        ["/usr/bin/python3", str(project / "cleanup_stuck_jobs.py")],
-        env=_env(db_url),
-        stdin=subprocess.DEVNULL,
-        capture_output=True,
-        text=True,
-        timeout=170,  # a pip install of requirements.txt from the local index
-        check=False,
-    )
+    script = project / "cleanup_stuck_jobs.py"
+    # a pip install of requirements.txt from the local index
+    done = _cleanup(db_url, python="/usr/bin/python3", script=script, timeout=170)
     assert done.returncode == 0, done.stderr[-2000:]
     assert "creating the project's .venv" in done.stderr
     assert done.stdout.strip() == "No stuck jobs found!"

@@ -17,26 +17,12 @@ import sqlalchemy as sa
 from fastapi.testclient import TestClient
 
 import factories
-from api.app import create_app
 from jobs import store
 
 GENERATE = "/api/programs/generate"
 REQUEST = factories.make_request()
 METRICS_TOKEN = "metrics-token-0123456789"
 AppFactory = Callable[..., Any]
-
-
-@pytest.fixture
-def start(db_url) -> AppFactory:
-    """`with start(client=(address, port), **settings) as client:` an app on the test db."""
-
-    @contextmanager
-    def _start(client: tuple[str, int] = ("127.0.0.1", 40000), **overrides: Any):
-        app = create_app(factories.app_settings(db_url, **overrides))
-        with TestClient(app, client=client) as test_client:
-            yield test_client
-
-    return _start
 
 
 def _rows(engine: sa.Engine) -> list[tuple[Any, ...]]:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -12,7 +11,6 @@ import sqlalchemy as sa
 from fastapi.testclient import TestClient
 
 import factories
-from api.app import create_app
 from db.database import Sessions
 from jobs import clock
 
@@ -32,20 +30,9 @@ AppFactory = Callable[..., Any]
 
 
 @pytest.fixture
-def start(db_url) -> AppFactory:
-    @contextmanager
-    def _start(**overrides: Any) -> Iterator[tuple[Any, TestClient]]:
-        app = create_app(factories.app_settings(db_url, **overrides))
-        with TestClient(app, raise_server_exceptions=False) as client:
-            yield app, client
-
-    return _start
-
-
-@pytest.fixture
 def served(start) -> Iterator[tuple[Any, TestClient]]:
-    with start() as served:
-        yield served
+    with start(raise_server_exceptions=False) as client:
+        yield client.app, client
 
 
 @pytest.fixture
@@ -95,7 +82,9 @@ def test_monitor_last_run_becomes_a_recent_timestamp(client):
 
 def test_health_counts_active_and_stale_jobs(start, sessions):
     factories.running(sessions, owner="peer-elsewhere", heartbeat_age=0)
-    with start(monitor_interval_seconds=30, heartbeat_stale_seconds=60) as (_app, client):
+    with start(
+        monitor_interval_seconds=30, heartbeat_stale_seconds=60, raise_server_exceptions=False
+    ) as client:
         jobs = client.get("/api/health").json()["jobs"]
         assert jobs["in_progress"] >= 1
         clock.shift(timedelta(seconds=120))  # the peer's heartbeat is now 2 minutes old
@@ -156,7 +145,9 @@ def test_head_health_is_503_when_degraded(served):
 
 
 def test_monitor_silent_for_over_three_intervals_makes_health_degraded(start):
-    with start(monitor_interval_seconds=20, heartbeat_stale_seconds=60) as (_app, client):
+    with start(
+        monitor_interval_seconds=20, heartbeat_stale_seconds=60, raise_server_exceptions=False
+    ) as client:
         assert client.get("/api/health").status_code == 200
         clock.shift(timedelta(seconds=3 * 20 + 5))
         response = client.get("/api/health")
@@ -167,13 +158,16 @@ def test_monitor_silent_for_over_three_intervals_makes_health_degraded(start):
 
 
 def test_monitor_silent_for_under_three_intervals_is_still_ok(start):
-    with start(monitor_interval_seconds=20, heartbeat_stale_seconds=60) as (_app, client):
+    with start(
+        monitor_interval_seconds=20, heartbeat_stale_seconds=60, raise_server_exceptions=False
+    ) as client:
         clock.shift(timedelta(seconds=2 * 20))
         assert client.get("/api/health").status_code == 200
 
 
 def test_monitor_that_ran_then_stalled_makes_health_degraded(start):
-    with start(monitor_interval_seconds=1) as (app, client):
+    with start(monitor_interval_seconds=1, raise_server_exceptions=False) as client:
+        app = client.app
         factories.wait_for(
             lambda: client.get("/api/health").json()["monitor_last_run_at"], timeout=5
         )
@@ -188,7 +182,7 @@ def test_monitor_that_ran_then_stalled_makes_health_degraded(start):
 
 @pytest.fixture
 def secret_client(start) -> Iterator[TestClient]:
-    with start(api_token=TOKEN, openai_api_key=OPENAI_KEY) as (_app, client):
+    with start(api_token=TOKEN, openai_api_key=OPENAI_KEY, raise_server_exceptions=False) as client:
         yield client
 
 
@@ -239,7 +233,8 @@ def test_template_generator_is_used_when_set_explicitly_with_a_key(secret_client
 
 
 def test_degraded_database_error_shows_no_secret(start, monkeypatch):
-    with start(api_token=TOKEN, openai_api_key=OPENAI_KEY) as (app, client):
+    with start(api_token=TOKEN, openai_api_key=OPENAI_KEY, raise_server_exceptions=False) as client:
+        app = client.app
         response = _health_on_a_broken_database(app, client)
         assert response.status_code == 503
         _no_secret(response.text)

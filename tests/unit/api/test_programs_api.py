@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from datetime import datetime
 from typing import Any
 
@@ -13,7 +12,6 @@ import sqlalchemy as sa
 from fastapi.testclient import TestClient
 
 import factories
-from api.app import create_app
 from jobs import store
 from jobs.models import Job
 from jobs.status import Reason
@@ -49,19 +47,6 @@ REQUEST = factories.make_request()
 TOKEN = "tok-programs-api"
 
 AppFactory = Callable[..., Any]
-
-
-@pytest.fixture
-def start(db_url) -> AppFactory:
-    """`with start(**settings) as client:` runs an app (and its lifespan) on the test db."""
-
-    @contextmanager
-    def _start(**overrides: Any) -> Iterator[TestClient]:
-        app = create_app(factories.app_settings(db_url, **overrides))
-        with TestClient(app) as client:
-            yield client
-
-    return _start
 
 
 @pytest.fixture

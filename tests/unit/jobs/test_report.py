@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import json
 import logging
+from datetime import timedelta
 
 import pytest
 
 import factories
 from api.logs import JsonFormatter
-from jobs import metrics, store
+from jobs import clock, metrics, store
 from jobs.status import Reason
 
 TRANSITIONS = "jobs.transitions"
@@ -95,3 +96,26 @@ def test_json_lines_carry_the_same_fields(sessions, caplog):
         "detail": "refused",
     }
     assert parsed["level"] == "WARNING" and parsed["logger"] == TRANSITIONS
+
+
+def _queue_wait() -> tuple[float, float]:
+    """(count, sum) of progen_job_queue_wait_seconds so far."""
+    sample = metrics.REGISTRY.get_sample_value
+    return sample("progen_job_queue_wait_seconds_count"), sample(
+        "progen_job_queue_wait_seconds_sum"
+    )
+
+
+def test_queue_wait_runs_from_when_the_job_was_due_on_every_attempt(sessions):
+    lease = factories.running(sessions)
+    _fail(sessions, lease, retryable=True, error="the model timed out")  # backoff 8-12 s
+    due = factories.load(sessions, lease.job_id).next_attempt_at
+    clock.shift(timedelta(seconds=100))
+    count, total = _queue_wait()
+    with sessions.write() as session:
+        [job] = store.claim(session, owner="peer", limit=1)
+    waited = (clock.utcnow() - due).total_seconds()  # 88-92 s: not the 100 s since creation
+    assert job.attempts == 2
+    after_count, after_total = _queue_wait()
+    assert after_count == count + 1
+    assert after_total - total == pytest.approx(waited, abs=1)

@@ -64,6 +64,23 @@ def test_a_stream_follows_a_job_to_its_end(server: Server) -> None:
     assert last[0].data == answer.text
 
 
+def test_a_stream_follows_a_job_another_instance_runs(
+    server: Server, tmp_path: Path, db_url: str
+) -> None:
+    peer = Server(db_url, tmp_path / "peer.log", GENERATION_STEP_DELAY_SECONDS=STEP_DELAY)
+    try:
+        peer.start()
+        peer_id = peer.health()[1]["instance_id"]
+        job_id = peer.submit()  # a submit claims in its own batch: the peer runs it
+        jobs = [m.job() for m in _stream(server, job_id) if m.event is not None]
+    finally:
+        peer.close()
+    assert {j["owner"] for j in jobs if j["status"] == "in_progress"} == {peer_id}
+    assert jobs[-1]["status"] == "completed"
+    steps = [j["progress"]["step"] for j in jobs]
+    assert set(range(1, jobs[-1]["progress"]["total"] + 1)) <= set(steps)
+
+
 @pytest.mark.parametrize(
     "server",
     [

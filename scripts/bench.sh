@@ -4,7 +4,8 @@
 # BENCH_RUNS, BENCH_ENGINE_JOBS, BENCH_PG_JOBS, BENCH_HTTP_JOBS change the sizes.
 # Not in the default run (issue 17; arguments after them go to their module):
 #   --peers  progen beside SAQ, procrastinate, arq, Celery and RQ (bench/peers/; its own
-#            venv); --peers --crash for the crash-recovery scenario
+#            venv): throughput, then crash recovery (--no-crash or --crash for one of them;
+#            --only KEY... for some systems); about 70 minutes with --jobs 2000
 #   --llm    1,000 programs against a slow fake model (about 6 minutes)
 #   --queue  queue wait, CPU per job, growth with the jobs table (about 15 minutes)
 set -euo pipefail
@@ -18,7 +19,7 @@ peers_venv() {  # the peer libraries live apart from the service's venv; Redis a
   pg_isready -q -h 127.0.0.1 -p 5432 || pg_ctlcluster --skip-systemctl-redirect "$(ls /etc/postgresql)" main start
 }
 case "${1:-}" in
-  --peers) shift; peers_venv; exec timeout --signal=INT 5400 .venv/bin/python -m bench.peers "$@" ;;
+  --peers) shift; peers_venv; exec timeout --signal=INT 9000 .venv/bin/python -m bench.peers "$@" ;;
   --llm) shift; peers_venv; exec timeout --signal=INT 900 .venv/bin/python -m bench.llm_load "$@" ;;
   --queue) shift; exec timeout --signal=INT 1800 .venv/bin/python -m bench.queue_figures "$@" ;;
 esac

@@ -1,4 +1,5 @@
-"""`python -m bench.peers`: progen and the peer queues, interleaved in one run.
+"""`python -m bench.peers`: progen and the peer queues, interleaved in one run, then the
+crash scenario for each (`--crash` or `--no-crash` for one of the two).
 
 Each measurement is its own process (`bench.peers.measure`), run with the venv its
 code needs; the systems take turns (A, B, C, A, B, C ...) so that background load
@@ -122,11 +123,12 @@ CRASH_PEERS = ("saq-redis", "saq-postgres", "procrastinate", "arq", "celery", "r
                "progen-postgres")  # fmt: skip
 
 
-def crash(window: float) -> list[dict[str, Any]]:
-    """The crash scenario for every system, with its defaults and its best settings."""
+def crash(window: float, only: list[str]) -> list[dict[str, Any]]:
+    """The crash scenario for every system in `only`, with its defaults and its best
+    settings."""
     results = []
     for config in ("defaults", "best"):
-        for key in CRASH_PEERS:
+        for key in (key for key in CRASH_PEERS if key in only):
             if config == "best" and key.startswith("progen"):
                 continue  # progen's defaults are its best settings
             command = [_python(key), "-m", "bench.peers.crash", key, str(window)]
@@ -171,20 +173,22 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--only", nargs="*", choices=sorted(PEERS), default=list(PEERS))
     parser.add_argument("--modes", nargs="*", choices=MODES, default=list(MODES))
-    parser.add_argument("--crash", action="store_true", help="the crash scenario instead")
+    parts = parser.add_mutually_exclusive_group()
+    parts.add_argument("--crash", action="store_true", help="only the crash scenario")
+    parts.add_argument("--no-crash", action="store_true", help="only the throughput table")
     parser.add_argument("--window", type=float, default=200.0, help="crash: seconds to wait")
     args = parser.parse_args()
     started = time.time()
-    if args.crash:
-        results = crash(args.window)
-        RESULTS.with_name("peers-crash.json").write_text(json.dumps(results, indent=2))
-        print(crash_table(results))
-        return
-    rows = summary(interleaved(args.only, args.modes, args.jobs, args.runs))
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
-    machine = {"python": platform.python_version(), "cpus": platform.machine(), "at": started}
-    RESULTS.write_text(json.dumps({"machine": machine, "rows": rows}, indent=2))
-    print(table(rows, args.jobs))
+    if not args.crash:
+        rows = summary(interleaved(args.only, args.modes, args.jobs, args.runs))
+        machine = {"python": platform.python_version(), "cpus": platform.machine(), "at": started}
+        RESULTS.write_text(json.dumps({"machine": machine, "rows": rows}, indent=2))
+        print(table(rows, args.jobs), flush=True)
+    if not args.no_crash:
+        results = crash(args.window, args.only)
+        RESULTS.with_name("peers-crash.json").write_text(json.dumps(results, indent=2))
+        print("\n" + crash_table(results))
 
 
 if __name__ == "__main__":

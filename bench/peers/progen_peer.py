@@ -26,7 +26,7 @@ from bench.peers.peer import LONG_SECONDS, MARKS_ENV, ROOT, Peer, fresh_postgres
 sys.path.insert(0, str(ROOT / "src"))
 from db import migrate
 from db.database import Sessions, make_engine
-from jobs import store
+from jobs import journal, store
 from jobs.models import JobEvent
 
 REQUEST = {"goal": "strength", "experience": "beginner", "days_per_week": 1, "weeks": 1,
@@ -80,7 +80,7 @@ class ProgenClient(Peer):
         os.environ.pop("API_TOKEN", None)
 
     async def enqueue(self, count: int) -> None:
-        sessions = Sessions(self.engine)
+        sessions = journal.attach(Sessions(self.engine))
         for _ in range(count):
             with sessions.write() as session:
                 store.create(session, payload=dict(REQUEST), max_attempts=3, total_steps=2)

@@ -17,6 +17,7 @@ pytestmark = pytest.mark.integration
 TERMINAL = {"completed", "failed", "cancelled"}
 TOKEN = "stream-test-token-0123456789"
 STEP_DELAY = "0.4"  # 9 steps for REQUEST's 8 weeks: each change is seen on its own
+PEER_STEP_DELAY = "2"
 READ_TIMEOUT = 20.0  # no event or comment for this long fails the test
 
 
@@ -67,11 +68,13 @@ def test_a_stream_follows_a_job_to_its_end(server: Server) -> None:
 def test_a_stream_follows_a_job_another_instance_runs(
     server: Server, tmp_path: Path, db_url: str
 ) -> None:
-    peer = Server(db_url, tmp_path / "peer.log", GENERATION_STEP_DELAY_SECONDS=STEP_DELAY)
+    # Steps longer than SQLite's once-a-second look for other processes' changes: the
+    # stream sees each one (a faster job's changes would be coalesced, by design).
+    peer = Server(db_url, tmp_path / "peer.log", GENERATION_STEP_DELAY_SECONDS=PEER_STEP_DELAY)
     try:
         peer.start()
         peer_id = peer.health()[1]["instance_id"]
-        job_id = peer.submit()  # a submit claims in its own batch: the peer runs it
+        job_id = peer.submit(weeks=2)  # a submit claims in its own batch: the peer runs it
         jobs = [m.job() for m in _stream(server, job_id) if m.event is not None]
     finally:
         peer.close()

@@ -57,8 +57,8 @@ STREAM_DOC: dict[int | str, dict[str, Any]] = {
 }
 
 
-def news(job: JobRow) -> tuple[Any, ...]:
-    """What a client acts on: a row that differs from the last sent one here is an event."""
+def _shown(job: JobRow) -> tuple[Any, ...]:
+    """What a client acts on: a row whose `_shown` differs from the last one sent is an event."""
     return (
         job.status,
         job.steps_done,
@@ -94,8 +94,8 @@ async def _pump(
         group.start_soon(_cancel_on, shutdown, group.cancel_scope)
         try:
             while True:
-                if news(job) != sent:
-                    sent = news(job)
+                if _shown(job) != sent:
+                    sent = _shown(job)
                     text = await job_text(request, programs, job)
                     await events.send(ServerSentEvent(text, event="job"))
                 if JobStatus(job.status) in TERMINAL:

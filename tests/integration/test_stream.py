@@ -11,6 +11,7 @@ import httpx
 import pytest
 from live import Server, wait_for
 
+from api.app import HEAVY_READS
 from harness.sse import Message, messages
 
 pytestmark = pytest.mark.integration
@@ -63,6 +64,34 @@ def test_a_stream_follows_a_job_to_its_end(server: Server) -> None:
     last = [m for m in _stream(server, job_id) if m.event is not None]
     assert len(last) == 1
     assert last[0].data == answer.text
+
+
+def test_open_streams_leave_the_heavy_reads_to_polls(server: Server) -> None:
+    done = server.submit(weeks=1)
+    wait_for(lambda: server.job(done)["status"] == "completed", timeout=20, what="completed")
+    running = [server.submit(weeks=16) for _ in range(HEAVY_READS + 1)]
+    opened: list[str] = []
+    stop = threading.Event()
+
+    def hold(job_id: str) -> None:
+        for message in _stream(server, job_id):
+            if message.event == "job" and job_id not in opened:
+                opened.append(job_id)
+            if stop.is_set():
+                break
+
+    holders = [threading.Thread(target=hold, args=(job_id,)) for job_id in running]
+    for holder in holders:
+        holder.start()
+    try:
+        wait_for(lambda: len(opened) == len(running), timeout=10, what="every stream open")
+        answer = server.client.get(f"/api/programs/jobs/{done}", timeout=5)
+        assert answer.status_code == 200  # no stream holds a heavy-read slot while it waits
+        assert answer.json()["result"]["weeks"]
+    finally:
+        stop.set()
+        for holder in holders:
+            holder.join(timeout=READ_TIMEOUT)
 
 
 def test_a_stream_follows_a_job_another_instance_runs(

@@ -9,6 +9,7 @@ import argparse
 import dataclasses
 import json
 import sys
+from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
@@ -16,7 +17,7 @@ from pydantic import ValidationError
 
 from db import migrate
 from db.database import Sessions, describe_error, make_engine
-from jobs import clock, instances, recovery
+from jobs import instances, recovery, store
 from jobs.engine import Engine
 from jobs.models import Instance, Job
 from jobs.status import Reason
@@ -55,8 +56,8 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _row(job: Job) -> dict[str, Any]:
-    age = (clock.utcnow() - job.heartbeat_at).total_seconds() if job.heartbeat_at else None
+def _row(job: Job, now: datetime) -> dict[str, Any]:
+    age = (now - job.heartbeat_at).total_seconds() if job.heartbeat_at else None
     return {
         "id": job.id,
         "status": job.status,
@@ -81,20 +82,19 @@ def _print_found(rows: list[dict[str, Any]]) -> None:
         )
 
 
-def _alive_words(alive: list[Instance]) -> str:
-    now = clock.utcnow()
+def _alive_words(alive: list[Instance], now: datetime) -> str:
     return ", ".join(
         f"{row.id} (heartbeat {(now - row.heartbeat_at).total_seconds():.0f} s ago)"
         for row in alive
     )
 
 
-def _confirm(count: int, alive: list[Instance]) -> bool:
+def _confirm(count: int, alive: list[Instance], now: datetime) -> bool:
     if not sys.stdin.isatty():
         print("--all changes every in_progress job: confirm with --yes", file=sys.stderr)
         return False
     warning = (
-        f" Their owner(s) are ALIVE and still working on them: {_alive_words(alive)};"
+        f" Their owner(s) are ALIVE and still working on them: {_alive_words(alive, now)};"
         " the work they do is discarded."
         if alive
         else ""
@@ -103,17 +103,17 @@ def _confirm(count: int, alive: list[Instance]) -> bool:
     return answer.strip().lower() in {"y", "yes"}
 
 
-def _refuse_live(alive: list[Instance]) -> int:
+def _refuse_live(alive: list[Instance], now: datetime) -> int:
     print(
         f"cleanup_stuck_jobs.py: --all would take jobs from {len(alive)} live instance(s) "
-        f"(not stopped, heartbeat fresh): {_alive_words(alive)}. Stop them first, or add "
+        f"(not stopped, heartbeat fresh): {_alive_words(alive, now)}. Stop them first, or add "
         "--force to discard their work.",
         file=sys.stderr,
     )
     return EXIT_ERROR
 
 
-def _reclaim(engine: Engine, args: argparse.Namespace, ids: list[str]) -> list[Job]:
+def _reclaim(engine: Engine, args: argparse.Namespace, ids: list[str]) -> list[store.JobRow]:
     listed = Job.id.in_(ids)
     with engine.sessions.write() as session:
         if args.all:
@@ -154,15 +154,18 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
             found = recovery.find_stuck(session, where=where)
             owners = sorted({job.owner for job in found if job.owner}) if args.all else []
             alive = instances.live(session, ids=owners, stale_seconds=stale_seconds)
-        rows = [_row(job) for job in found]
+        now = engine.clock.now()
+        rows = [_row(job, now) for job in found]
         if not found or args.dry_run:
             _report(args, rows, [])
             if alive:
-                print(f"Live instances own some of them: {_alive_words(alive)}", file=sys.stderr)
+                print(
+                    f"Live instances own some of them: {_alive_words(alive, now)}", file=sys.stderr
+                )
             return EXIT_FOUND if found else EXIT_OK
         if alive and not args.force:
-            return _refuse_live(alive)
-        if args.all and not args.yes and not _confirm(len(found), alive):
+            return _refuse_live(alive, now)
+        if args.all and not args.yes and not _confirm(len(found), alive, now):
             return EXIT_ERROR
         done = _reclaim(engine, args, [job.id for job in found])
         _report(args, rows, done)
@@ -171,7 +174,7 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
         database.dispose()
 
 
-def _report(args: argparse.Namespace, rows: list[dict[str, Any]], done: list[Job]) -> None:
+def _report(args: argparse.Namespace, rows: list[dict[str, Any]], done: list[store.JobRow]) -> None:
     if args.json:
         print(
             json.dumps(

@@ -1,4 +1,4 @@
-"""Shared fixtures: a migrated database per test, sessions, and the movable clock."""
+"""Shared fixtures: a migrated database per test, and sessions (with their own clock)."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 from db import migrate
 from db.database import Sessions, make_engine
-from jobs import clock, journal
+from jobs import journal
 
 
 @pytest.fixture
@@ -54,9 +54,3 @@ def engine(db_url: str) -> Iterator[sa.Engine]:
 @pytest.fixture
 def sessions(engine: sa.Engine) -> Sessions:
     return journal.attach(Sessions(engine))
-
-
-@pytest.fixture(autouse=True)
-def _real_clock() -> Iterator[None]:
-    yield
-    clock.reset()

@@ -62,10 +62,12 @@ def running(
 ) -> store.Lease:
     """A job claimed by `owner`, its heartbeat `heartbeat_age` seconds old."""
     job = create(sessions, **kwargs)
-    clock.shift(timedelta(seconds=-heartbeat_age))  # claim in the past: an aged heartbeat
+    clock.attach(sessions).shift(
+        timedelta(seconds=-heartbeat_age)
+    )  # claim in the past: an aged heartbeat
     with sessions.write() as session:
         claimed = store.claim(session, owner=owner, limit=1)
-    clock.shift(timedelta(seconds=heartbeat_age))
+    clock.attach(sessions).shift(timedelta(seconds=heartbeat_age))
     assert [j.id for j in claimed] == [job.id]
     return store.lease_of(claimed[0])
 

@@ -5,16 +5,15 @@ from __future__ import annotations
 import json
 import math
 from datetime import datetime
-from types import SimpleNamespace
 from typing import Any, Literal, Self
 
 from fastapi import Response
 from pydantic import BaseModel, ConfigDict
 
-from jobs import clock
 from jobs.models import Job
 from jobs.queries import JobView
 from jobs.status import JobStatus
+from jobs.store import JobRow
 from programs.schemas import Program, ProgramRequest
 
 IN_PROGRESS_POLL_SECONDS = 2  # a step takes seconds to minutes; faster polling buys nothing
@@ -62,7 +61,7 @@ class JobFields(BaseModel):
     recovery_note: str | None
 
     @classmethod
-    def of(cls, job: Job | JobView | SimpleNamespace, **more: Any) -> Self:
+    def of(cls, job: Job | JobView | JobRow, **more: Any) -> Self:
         """Shape a job (an ORM object or a `queries.view` row) for the API."""
         progress = None
         if job.total_steps:
@@ -122,15 +121,16 @@ def job_json(job: Job | JobView | Any, result_json: str | None = None) -> str:
     return f'{head[:-1]},"result":{stored or "null"}}}'
 
 
-def retry_after(job: Job | JobView | SimpleNamespace) -> int | None:
-    """Whole seconds a client should wait before polling a non-terminal job again."""
+def retry_after(job: Job | JobView | JobRow, *, now: datetime) -> int | None:
+    """Whole seconds a client should wait, from `now`, before polling a non-terminal job
+    again."""
     if job.status == JobStatus.IN_PROGRESS:
         return IN_PROGRESS_POLL_SECONDS
     if job.status != JobStatus.PENDING:
         return None
     if job.next_attempt_at is None:
         return 1
-    wait = (job.next_attempt_at - clock.utcnow()).total_seconds()
+    wait = (job.next_attempt_at - now).total_seconds()
     return max(1, min(MAX_POLL_SECONDS, math.ceil(wait)))
 
 

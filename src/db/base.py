@@ -32,7 +32,7 @@ class UTCDateTime(sa.TypeDecorator[datetime]):
         if value is None:
             return None
         if value.tzinfo is None:
-            raise ValueError("naive datetime: use jobs.clock.utcnow()")
+            raise ValueError("naive datetime: use an engine's jobs.clock.Clock")
         value = value.astimezone(UTC)
         return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
 

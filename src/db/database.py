@@ -174,7 +174,17 @@ class Sessions:
         self._hooks.add((identifier, fn))
         for maker in (self._read, self._write):
             event.listen(maker, identifier, fn)
-            maker.configure(info={**maker.kw.get("info", {}), mark: True})
+        self.tag(mark, True)
+
+    def tag(self, key: str, value: Any) -> None:
+        """Put `key: value` in the `info` of every session made from now on (what the code
+        that uses these sessions attached to them: hooks, a clock, metrics)."""
+        for maker in (self._read, self._write):
+            maker.configure(info={**maker.kw.get("info", {}), key: value})
+
+    def info(self) -> dict[str, Any]:
+        """What `tag` put on these sessions."""
+        return dict(self._read.kw.get("info", {}))
 
     def read(self) -> Session:
         """A session for queries (use as a context manager)."""

@@ -14,7 +14,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Protocol, TypeVar
+from typing import Any, Generic, Protocol, TypeVar
 
 from sqlalchemy.orm import Session
 
@@ -22,8 +22,17 @@ from db.database import Sessions
 from jobs.errors import LeaseLost
 
 T = TypeVar("T")
-Many = Callable[[Session, list[dict[str, Any]]], list[Any]]  # outcomes in order; LeaseLost too
+V = TypeVar("V")
 MAX_BATCH = 64  # writes per transaction: bounds how long one transaction holds the lock
+
+
+@dataclass(frozen=True)
+class Coalesced(Generic[V]):
+    """How one write function's calls in a batch run together: each call's keywords
+    make a `value`, and `many` writes them all, its outcomes in order (LeaseLost too)."""
+
+    value: Callable[..., V]
+    many: Callable[[Session, list[V]], list[Any]]
 
 
 @dataclass
@@ -60,14 +69,14 @@ class GroupCommit:
     Args:
         sessions: makes the writing transactions.
         tail: appended to each batch (the runner's claim), if any.
-        coalesce: write functions whose calls in one batch run as one `Many` call.
+        coalesce: write functions whose calls in one batch run as one `many` call.
     """
 
     def __init__(
         self,
         sessions: Sessions,
         tail: Tail | None = None,
-        coalesce: dict[Callable[..., Any], Many] | None = None,
+        coalesce: dict[Callable[..., Any], Coalesced[Any]] | None = None,
     ) -> None:
         self._sessions = sessions
         self._tail = tail
@@ -133,7 +142,9 @@ class GroupCommit:
                 except LeaseLost as lost:
                     outcomes[index] = lost
             for fn, indexes in together.items():
-                many = self._coalesce[fn](session, [batch[index].kwargs for index in indexes])
+                kind = self._coalesce[fn]
+                values = [kind.value(**batch[index].kwargs) for index in indexes]
+                many = kind.many(session, values)
                 for index, outcome in zip(indexes, many, strict=True):
                     outcomes[index] = outcome
             return outcomes, (tail(session) if tail is not None else None)

@@ -16,9 +16,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
-from typing import Any
 
-import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from jobs import store
@@ -28,7 +26,7 @@ from jobs import store
 class Claimed:
     """What one claim took, with the limit and the ask count it ran for."""
 
-    jobs: list[sa.Row[Any]]
+    jobs: list[store.JobRow]
     limit: int
     asked: int
 
@@ -67,7 +65,7 @@ class ClaimPlanner:
 
         return claim
 
-    def answered(self, claimed: Claimed) -> list[sa.Row[Any]]:
+    def answered(self, claimed: Claimed) -> list[store.JobRow]:
         """Take a committed claim's outcome; return the jobs it took."""
         if len(claimed.jobs) < claimed.limit:
             self._answered = max(self._answered, claimed.asked)

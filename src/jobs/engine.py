@@ -23,7 +23,6 @@ from db import failures
 from db.database import Sessions
 from jobs import clock, instances, journal, metrics, recovery, store
 from jobs.config import EngineConfig
-from jobs.models import Job
 from jobs.runner import Runner
 from jobs.scheduler import Ticks
 from jobs.status import JobStatus
@@ -84,6 +83,9 @@ class Engine:
         who: instances.Me | None = None,
     ) -> None:
         self.sessions = journal.attach(sessions)
+        #: this engine's clock and metrics, the ones of its sessions (see `jobs.journal`)
+        self.clock = clock.attach(sessions)
+        self.metrics = metrics.attach(sessions)
         self.config = config
         self.who = who or instances.me()
         self._runs_jobs = handler is not None
@@ -96,14 +98,14 @@ class Engine:
     def align_clock(self) -> None:
         """Measure this host's offset from the database's clock (see `jobs.clock`)."""
         with self.sessions.read() as session:
-            clock.align(session)
+            self.clock.align(session)
 
-    def sweep(self) -> list[Job]:
+    def sweep(self) -> list[store.JobRow]:
         """Hand back what dead instances and silent workers left in progress."""
         with self.sessions.write() as session:
             return recovery.sweep(session, who=self.who, config=self.config)
 
-    async def start(self) -> list[Job]:
+    async def start(self) -> list[store.JobRow]:
         """Register, sweep, then run the ticks and the runner; return the swept jobs.
 
         The database steps run first, so a database that refuses them raises
@@ -115,9 +117,9 @@ class Engine:
         with self.sessions.write() as session:
             instances.register(session, who=self.who)
         swept = self.sweep()
-        self.started_at = clock.utcnow()
-        metrics.DATABASE_WRITABLE.set(1)  # the registration committed
-        metrics.MONITOR_LAST_RUN.set(self.started_at.timestamp())  # a start counts as a run
+        self.started_at = self.clock.now()
+        self.metrics.database_writable.set(1)  # the registration committed
+        self.metrics.monitor_last_run.set(self.started_at.timestamp())  # a start counts as a run
         if swept:
             logger.warning("startup sweep handed back %d orphaned job(s)", len(swept))
         self.ticks.start()
@@ -184,10 +186,9 @@ class Engine:
     def health(self) -> EngineHealth:
         """This engine's own view of its health (the database's is the caller's to read)."""
         last_run = self.ticks.monitor_last_run_at
-        since = last_run or self.started_at or clock.utcnow()
-        overdue = clock.utcnow() - since > timedelta(
-            seconds=MISSED_MONITOR_RUNS * self.config.monitor_seconds
-        )
+        now = self.clock.now()
+        since = last_run or self.started_at or now
+        overdue = now - since > timedelta(seconds=MISSED_MONITOR_RUNS * self.config.monitor_seconds)
         return EngineHealth(
             instance_id=self.who.id,
             scheduler_running=self.ticks.running,

@@ -37,7 +37,7 @@ def me() -> Me:
 
 def register(session: Session, *, who: Me) -> None:
     """Insert this process's row."""
-    now = clock.utcnow()
+    now = clock.of(session).now()
     session.add(
         Instance(id=who.id, hostname=who.hostname, pid=who.pid, started_at=now, heartbeat_at=now)
     )
@@ -46,14 +46,18 @@ def register(session: Session, *, who: Me) -> None:
 def touch(session: Session, *, instance_id: str) -> None:
     """Renew this process's own heartbeat (part of the heartbeat tick's transaction)."""
     session.execute(
-        sa.update(Instance).where(Instance.id == instance_id).values(heartbeat_at=clock.utcnow())
+        sa.update(Instance)
+        .where(Instance.id == instance_id)
+        .values(heartbeat_at=clock.of(session).now())
     )
 
 
 def mark_stopped(session: Session, *, instance_id: str) -> None:
     """Say this process is gone, so its leftovers are orphans at once."""
     session.execute(
-        sa.update(Instance).where(Instance.id == instance_id).values(stopped_at=clock.utcnow())
+        sa.update(Instance)
+        .where(Instance.id == instance_id)
+        .values(stopped_at=clock.of(session).now())
     )
 
 
@@ -71,7 +75,7 @@ def prune(session: Session, *, older_than: datetime) -> None:
 def live(session: Session, *, ids: Sequence[str], stale_seconds: float) -> list[Instance]:
     """Which of these instances look alive: not stopped, heartbeat fresher than the
     threshold (the judgement a peer would make; a frozen one still looks alive)."""
-    cutoff = clock.utcnow() - timedelta(seconds=stale_seconds)
+    cutoff = clock.of(session).now() - timedelta(seconds=stale_seconds)
     query = sa.select(Instance).where(
         Instance.id.in_(list(ids)),
         Instance.stopped_at.is_(None),

@@ -21,7 +21,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from db.database import Sessions
-from jobs import report
+from jobs import clock, metrics, report
 from jobs.models import EVENTS, JOBS
 
 _ATTACHED = "progen_journal"  # in Session.info: this session's factory has the hooks
@@ -30,7 +30,11 @@ _INSERT = {JOBS: sa.insert(JOBS), EVENTS: sa.insert(EVENTS)}
 
 
 def attach(sessions: Sessions) -> Sessions:
-    """Give these sessions the journal's commit hooks (idempotent); returns them."""
+    """Make these sessions ready for the store's writes (idempotent): give them the
+    journal's commit hooks, a clock (`jobs.clock`) and metrics (`jobs.metrics`), the
+    engine's own; returns them."""
+    clock.attach(sessions)
+    metrics.attach(sessions)  # what `report.committed` counts into
     sessions.listen("before_commit", insert_queued, mark=_ATTACHED)
     sessions.listen("after_commit", report.committed, mark=_ATTACHED)
     sessions.listen("after_transaction_end", report.ended, mark=_ATTACHED)

@@ -13,7 +13,6 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from jobs import clock
 from jobs.errors import InvalidCursor, JobNotFound
 from jobs.models import Job, JobEvent, status_is
 from jobs.status import JobStatus
@@ -116,9 +115,10 @@ _COUNTS = sa.select(
 )
 
 
-def counts(connection: sa.Connection, *, stale_seconds: float) -> dict[str, int]:
-    """Pending, in_progress and stale (in_progress with an old or no heartbeat) counts."""
-    cutoff = clock.utcnow() - timedelta(seconds=stale_seconds)
+def counts(connection: sa.Connection, *, now: datetime, stale_seconds: float) -> dict[str, int]:
+    """Pending, in_progress and stale (in_progress with an old or no heartbeat at `now`)
+    counts."""
+    cutoff = now - timedelta(seconds=stale_seconds)
     pending, running, stale = connection.execute(_COUNTS, {"cutoff": cutoff}).one()
     return {"pending": pending, "in_progress": running, "stale": stale}
 

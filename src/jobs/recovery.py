@@ -8,7 +8,7 @@ it in its own statement, so a job that finished in between is left alone.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
@@ -29,9 +29,9 @@ def stale_message(stale_seconds: float) -> str:
     )
 
 
-def stale(stale_seconds: float) -> sa.ColumnElement[bool]:
-    """Heartbeat older than the threshold (a missing heartbeat counts as stale)."""
-    cutoff = clock.utcnow() - timedelta(seconds=stale_seconds)
+def stale(stale_seconds: float, *, now: datetime) -> sa.ColumnElement[bool]:
+    """Heartbeat older than the threshold at `now` (a missing heartbeat counts as stale)."""
+    cutoff = now - timedelta(seconds=stale_seconds)
     return sa.or_(Job.heartbeat_at.is_(None), Job.heartbeat_at < cutoff)
 
 
@@ -57,7 +57,7 @@ def reclaim_dead_owners(
     config: EngineConfig,
     where: sa.ColumnElement[bool] | None = None,
     reason: Reason = Reason.OWNER_DEAD,
-) -> list[Job]:
+) -> list[store.JobRow]:
     """Hand back the jobs of instances known to be dead (a restart)."""
     dead = instances.dead_owners(session, who=who)
     if not dead:
@@ -77,7 +77,8 @@ def _both(
 def stuck(session: Session, *, who: instances.Me, stale_seconds: float) -> sa.ColumnElement[bool]:
     """What the monitor calls stuck: a dead owner or a stale heartbeat."""
     dead = instances.dead_owners(session, who=who)
-    return sa.or_(owned_by(dead), stale(stale_seconds)) if dead else stale(stale_seconds)
+    silent = stale(stale_seconds, now=clock.of(session).now())
+    return sa.or_(owned_by(dead), silent) if dead else silent
 
 
 def reclaim_stale(
@@ -87,9 +88,9 @@ def reclaim_stale(
     instance_id: str | None,
     where: sa.ColumnElement[bool] | None = None,
     reason: Reason = Reason.OWNER_DEAD,
-) -> list[Job]:
+) -> list[store.JobRow]:
     """Hand back jobs whose heartbeat is stale, in one compare-and-set statement."""
-    condition = _both(stale(config.stale_seconds), where)
+    condition = _both(stale(config.stale_seconds, now=clock.of(session).now()), where)
     why = store.Reclaim(
         reason,
         stale_message(config.stale_seconds),
@@ -108,7 +109,7 @@ def sweep(
     config: EngineConfig,
     where: sa.ColumnElement[bool] | None = None,
     reason: Reason = Reason.OWNER_DEAD,
-) -> list[Job]:
+) -> list[store.JobRow]:
     """Everything lost: dead owners first (their words say 'restart'), then stale heartbeats."""
     return reclaim_dead_owners(
         session, who=who, config=config, where=where, reason=reason
@@ -121,7 +122,7 @@ def reclaim_all(
     config: EngineConfig,
     where: sa.ColumnElement[bool],
     instance_id: str | None,
-) -> list[Job]:
+) -> list[store.JobRow]:
     """Hand back in_progress jobs whatever their heartbeat (the server is known to be down)."""
     why = store.Reclaim(
         Reason.MANUAL_CLEANUP,

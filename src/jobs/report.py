@@ -38,7 +38,14 @@ _WORDS = {
 }
 
 
-def note(session: Session, row: dict[str, Any], job: Any, *, reclaim: str | None = None) -> None:
+def note(
+    session: Session,
+    row: dict[str, Any],
+    job: Any,
+    *,
+    reclaim: str | None = None,
+    due_at: datetime | None = None,
+) -> None:
     """Keep an event row (and what the metrics need of its job) until the commit.
 
     `reclaim` names why a lost job was handed back, for progen_reclaims_total.
@@ -48,7 +55,7 @@ def note(session: Session, row: dict[str, Any], job: Any, *, reclaim: str | None
         "max_attempts": getattr(job, "max_attempts", None),
         "created_at": getattr(job, "created_at", None),
         "next_attempt_at": getattr(job, "next_attempt_at", None),
-        "due_at": getattr(job, "due_at", None),  # a claim's: when the job was due
+        "due_at": due_at,  # a claim's: when the job was due
         "reclaim": reclaim,
     }
     session.info.setdefault(_NOTES, []).append(facts)
@@ -56,9 +63,12 @@ def note(session: Session, row: dict[str, Any], job: Any, *, reclaim: str | None
 
 def committed(session: Session) -> None:
     """After a commit: log and count its notes (`jobs.journal` registers this)."""
-    for facts in session.info.pop(_NOTES, []):
-        _count(facts)
-        _log(facts)
+    notes = session.info.pop(_NOTES, [])
+    if notes:
+        counts = metrics.of(session)
+        for facts in notes:
+            _count(counts, facts)
+            _log(facts)
 
 
 def ended(session: Session, transaction: SessionTransaction) -> None:
@@ -71,19 +81,19 @@ def _seconds(later: datetime, earlier: datetime | None) -> float | None:
     return None if earlier is None else max((later - earlier).total_seconds(), 0.0)
 
 
-def _count(facts: dict[str, Any]) -> None:
+def _count(counts: metrics.Metrics, facts: dict[str, Any]) -> None:
     at, reason, to_status = facts["at"], facts["reason"], facts["to_status"]
     if reason == Reason.CREATED:
-        metrics.SUBMITTED.inc()
+        counts.submitted.inc()
     elif reason == Reason.CLAIMED:
         if (wait := _seconds(at, facts["due_at"] or facts["created_at"])) is not None:
-            metrics.QUEUE_WAIT.observe(wait)
+            counts.queue_wait.observe(wait)
     if facts["reclaim"]:
-        metrics.RECLAIMS.labels(facts["reclaim"]).inc()
+        counts.reclaims.labels(facts["reclaim"]).inc()
     if to_status in _TERMINAL:
-        metrics.FINISHED.labels(to_status).inc()
+        counts.finished.labels(to_status).inc()
         if (lived := _seconds(at, facts["created_at"])) is not None:
-            metrics.JOB_SECONDS.labels(to_status).observe(lived)
+            counts.job_seconds.labels(to_status).observe(lived)
 
 
 def _why(facts: dict[str, Any]) -> tuple[str, bool]:

@@ -52,11 +52,11 @@ class _Running:
     cancelled: concurrent.futures.Future[None] | None = None
 
 
-def _count(usage: dict[str, int], spent: dict[str, int]) -> None:
+def _count(counts: metrics.Metrics, usage: dict[str, int], spent: dict[str, int]) -> None:
     """Add a step's token counts to a job's, and to the metrics."""
     for kind, count in spent.items():
         usage[kind] = usage.get(kind, 0) + count
-        metrics.TOKENS.labels(kind).inc(count)
+        counts.tokens.labels(kind).inc(count)
 
 
 class Runner:
@@ -73,6 +73,7 @@ class Runner:
         self, *, sessions: Sessions, instance_id: str, handler: StepHandler, config: EngineConfig
     ) -> None:
         self._sessions = sessions
+        self._metrics = metrics.attach(sessions)
         self._batch = GroupCommit(sessions, tail=self, coalesce=store.COALESCE)  # shared commits
         self._instance_id = instance_id
         self._handler = handler
@@ -205,7 +206,7 @@ class Runner:
             outcome = await self._run_or_record_failure(job, lease)
         except LeaseLost:
             outcome = "lease_lost"
-            metrics.LEASES_LOST.inc()
+            self._metrics.leases_lost.inc()
             logger.warning(
                 "job %s: lease lost; stopped and discarded its work",
                 job.id,
@@ -220,7 +221,7 @@ class Runner:
                 "and its heartbeat lapses so the monitor hands it back",
             )
         finally:
-            metrics.ATTEMPT_SECONDS.labels(outcome).observe(time.monotonic() - started)
+            self._metrics.attempt_seconds.labels(outcome).observe(time.monotonic() - started)
             if self._current(job.id, lease) is not None:  # not a newer attempt's entry
                 del self._running[job.id]
             self._wake.set()  # a slot is free
@@ -275,7 +276,7 @@ class Runner:
         """The job's usage so far (saved, plus this attempt's steps), plus a failed step's."""
         running = self._current(job.id, lease)
         usage = dict(running.usage) if running else dict(job.usage or {})
-        _count(usage, extra)
+        _count(self._metrics, usage, extra)
         return usage or None
 
     async def _steps(self, job: store.JobRow, lease: store.Lease) -> None:
@@ -288,7 +289,7 @@ class Runner:
             step = await self._handler.run_step(payload, index, done)
             done.append(step.output)
             message = step.message
-            _count(usage, step.usage)
+            _count(self._metrics, usage, step.usage)
             if index < total - 1:  # the last step is saved by `complete`, in one write
                 await self._write(
                     store.checkpoint,

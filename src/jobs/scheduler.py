@@ -41,6 +41,8 @@ class Ticks:
         self._who = who
         self._runner = runner
         self._config = config
+        self._clock = clock.attach(sessions)
+        self._metrics = metrics.attach(sessions)
         self._scheduler = AsyncIOScheduler(timezone="UTC")
         self.monitor_last_run_at: datetime | None = None
         #: why the last write probe failed, in words ("disk full"); None once one commits
@@ -92,7 +94,7 @@ class Ticks:
 
     def _tx_heartbeat(self, leases: list[store.Lease]) -> dict[str, bool]:
         with self._sessions.read() as session:
-            clock.align(session)  # before the write: the heartbeat uses the corrected clock
+            self._clock.align(session)  # before the write: the heartbeat uses the corrected clock
         with self._sessions.write() as session:
             kept = store.heartbeat(session, owner=self._who.id, leases=leases)
             instances.touch(session, instance_id=self._who.id)
@@ -104,7 +106,7 @@ class Ticks:
         try:
             kept = await asyncio.to_thread(self._tx_heartbeat, leases)
         except Exception as error:
-            metrics.HEARTBEAT_FAILURES.inc()
+            self._metrics.heartbeat_failures.inc()
             if self._runner.claiming:  # one line when the failures start, not one per tick
                 failures.log(logger, error, "heartbeat failed; not claiming until one succeeds")
             self._runner.claiming = False
@@ -141,9 +143,9 @@ class Ticks:
         if self.storage_error is not None:
             logger.warning("the database takes writes again (was: %s)", self.storage_error)
         self.storage_error = None
-        metrics.DATABASE_WRITABLE.set(1)
-        self.monitor_last_run_at = clock.utcnow()
-        metrics.MONITOR_LAST_RUN.set(self.monitor_last_run_at.timestamp())
+        self._metrics.database_writable.set(1)
+        self.monitor_last_run_at = self._clock.now()
+        self._metrics.monitor_last_run.set(self.monitor_last_run_at.timestamp())
         if reclaimed:
             logger.warning("monitor handed back %d lost job(s)", reclaimed)
             self._runner.wake()
@@ -154,7 +156,7 @@ class Ticks:
 
     def _monitor_failed(self, error: Exception) -> None:
         words = failures.describe(error)
-        metrics.DATABASE_WRITABLE.set(0)
+        self._metrics.database_writable.set(0)
         if words != self.storage_error:  # one line when it starts or changes, not per tick
             failures.log(logger, error, "monitor tick failed")
         self.storage_error = words
@@ -162,16 +164,16 @@ class Ticks:
     def _refresh_gauges(self) -> None:
         """Jobs per status for /metrics, once per tick in the monitor's thread: a scrape
         then reads memory, never the table."""
-        now = clock.utcnow()
+        now = self._clock.now()
         with self._sessions.read() as session:
             counts = queries.status_counts(session)
             oldest = queries.oldest_heartbeat(session)
         for status, count in counts.items():
-            metrics.JOBS.labels(status).set(count)
-        metrics.OLDEST_HEARTBEAT_AGE.set((now - oldest).total_seconds() if oldest else 0)
+            self._metrics.jobs.labels(status).set(count)
+        self._metrics.oldest_heartbeat_age.set((now - oldest).total_seconds() if oldest else 0)
 
     def _tx_retention(self) -> int:
-        cutoff = clock.utcnow() - timedelta(days=self._config.retention_days)
+        cutoff = self._clock.now() - timedelta(days=self._config.retention_days)
         with self._sessions.write() as session:
             pruned = store.prune(session, older_than=cutoff)
             instances.prune(session, older_than=cutoff)

@@ -18,14 +18,13 @@ import functools
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from types import SimpleNamespace
-from typing import Any, TypeVar
+from typing import Any, NamedTuple, TypeVar
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from jobs import clock, journal, policy, report
-from jobs.batch import Many
+from jobs.batch import Coalesced
 from jobs.errors import InvalidTransition, JobNotFound, LeaseLost
 from jobs.models import EVENTS, JOBS, Job, JobEvent, status_is
 from jobs.status import JobStatus, Reason
@@ -35,9 +34,46 @@ COMPLETED, FAILED, CANCELLED = (
     s.value for s in (JobStatus.COMPLETED, JobStatus.FAILED, JobStatus.CANCELLED)
 )
 NO_SYNC = {"synchronize_session": False}  # rows come back through RETURNING
-#: an ORM object, or a read-only row or view with the same attributes
-JobRow = Job | sa.Row[Any] | SimpleNamespace
 T = TypeVar("T")
+
+
+class JobRow(NamedTuple):
+    """A job's row as a transition left it, read-only: what every transition returns.
+
+    A tuple in the table's column order, built from RETURNING in one call
+    (`_make`): cheaper than an ORM object, and typed, unlike a Core row.
+    """
+
+    id: str
+    status: str
+    request: dict[str, Any]
+    result: dict[str, Any] | None
+    error: str | None
+    attempts: int
+    max_attempts: int
+    owner: str | None
+    cancel_requested: bool
+    steps: list[Any]
+    steps_done: int
+    total_steps: int | None
+    progress_message: str | None
+    usage: dict[str, int] | None
+    recoveries: int
+    recovery_note: str | None
+    idempotency_key: str | None
+    idempotency_scope: str | None
+    request_hash: str | None
+    created_at: datetime
+    updated_at: datetime
+    started_at: datetime | None
+    finished_at: datetime | None
+    heartbeat_at: datetime | None
+    progress_at: datetime | None
+    next_attempt_at: datetime | None
+
+
+#: the columns of a JobRow, in its order, for RETURNING
+ROW = tuple(JOBS.c[name] for name in JobRow._fields)
 
 
 @dataclass(frozen=True)
@@ -47,6 +83,28 @@ class Lease:
     job_id: str
     owner: str
     attempt: int
+
+
+@dataclass(frozen=True, slots=True)
+class Checkpoint:
+    """A running job's progress to save: its finished steps' outputs and counts."""
+
+    lease: Lease
+    steps: list[Any]
+    total: int
+    message: str
+    usage: dict[str, int] | None
+
+
+@dataclass(frozen=True, slots=True)
+class Completion:
+    """A job's result, and the progress of its last step (None: no step to record)."""
+
+    lease: Lease
+    result: dict[str, Any]
+    usage: dict[str, int] | None
+    steps: list[Any] | None = None
+    message: str | None = None
 
 
 def lease_of(job: JobRow) -> Lease:
@@ -97,33 +155,24 @@ def _event(
 
 
 def _record(
-    session: Session, events: list[tuple[JobRow, dict[str, Any]]], *, reclaim: str | None = None
+    session: Session,
+    events: list[tuple[JobRow, dict[str, Any]]],
+    *,
+    reclaim: str | None = None,
+    due_at: Sequence[datetime] | None = None,
 ) -> None:
-    """Queue event rows for this transaction; each is logged and counted once it commits."""
+    """Queue event rows for this transaction; each is logged and counted once it commits.
+    `due_at`: a claim's, when each job was due (for the queue-wait metric)."""
     journal.queue(session, EVENTS, [row for _, row in events])
-    for job, row in events:
-        report.note(session, row, job, reclaim=reclaim)
+    for index, (job, row) in enumerate(events):
+        due = due_at[index] if due_at is not None else None
+        report.note(session, row, job, reclaim=reclaim, due_at=due)
 
 
 def _update(session: Session, *where: sa.ColumnElement[bool], **values: Any) -> list[JobRow]:
     """A Core UPDATE ... RETURNING: read-only rows, without the ORM's per-row cost."""
-    statement = sa.update(JOBS).where(*where).values(**values).returning(*JOBS.c)
-    return list(session.connection().execute(statement))
-
-
-#: what a worker needs of a job it claimed (reading back every column costs more than the claim)
-CLAIMED = (
-    JOBS.c.id,
-    JOBS.c.status,
-    JOBS.c.attempts,
-    JOBS.c.owner,
-    JOBS.c.max_attempts,
-    JOBS.c.request,
-    JOBS.c.steps,
-    JOBS.c.usage,
-    JOBS.c.progress_message,
-    JOBS.c.created_at,
-)
+    statement = sa.update(JOBS).where(*where).values(**values).returning(*ROW)
+    return list(map(JobRow._make, session.connection().execute(statement)))
 
 
 @functools.lru_cache(maxsize=32)
@@ -159,15 +208,14 @@ def create(
     idempotency_key: str | None = None,
     idempotency_scope: str | None = None,
     request_hash: str | None = None,
-) -> SimpleNamespace:
-    """Insert a new pending job and its creation event; returns a view of the row.
+) -> JobRow:
+    """Insert a new pending job and its creation event; returns its row.
 
     A keyed job is inserted at once, so a duplicate key fails here; the others
     are queued with the transaction's other new rows.
     """
-    now = clock.utcnow()
-    values: dict[str, Any] = {column.name: None for column in JOBS.c}
-    values.update(
+    now = clock.of(session).now()
+    job = JobRow(
         id=policy.new_job_id(),
         status=PENDING,
         request=payload,
@@ -183,12 +231,23 @@ def create(
         request_hash=request_hash,
         created_at=now,
         updated_at=now,
+        result=None,
+        error=None,
+        owner=None,
+        progress_message=None,
+        usage=None,
+        recovery_note=None,
+        started_at=None,
+        finished_at=None,
+        heartbeat_at=None,
+        progress_at=None,
+        next_attempt_at=None,
     )
+    values = job._asdict()  # an ORM instance would cost more than the insert
     if idempotency_key is None:
         journal.queue(session, JOBS, [values])
     else:
         journal.insert(session, JOBS, [values])
-    job = SimpleNamespace(**values)  # an ORM instance would cost more than the insert
     created = _event(job, from_status=None, reason=Reason.CREATED, message="job created", now=now)
     _record(session, [(job, created)])
     return job
@@ -233,20 +292,21 @@ def _claim_statement() -> sa.Update:
             updated_at=now,
         )
         .returning(
-            *CLAIMED,
+            *ROW,  # then when it was due, last
             sa.select(due.c.due_at).where(due.c.id == JOBS.c.id).scalar_subquery().label("due_at"),
         )
     )
 
 
-def claim(session: Session, *, owner: str, limit: int) -> list[sa.Row[Any]]:
-    """Take up to `limit` due pending jobs for `owner`, oldest first (the CLAIMED columns)."""
+def claim(session: Session, *, owner: str, limit: int) -> list[JobRow]:
+    """Take up to `limit` due pending jobs for `owner`, oldest first."""
     # Jobs submitted earlier in this transaction can be claimed.
     journal.insert_queued(session, [JOBS])
-    now = clock.utcnow()
+    now = clock.of(session).now()
     params = {"claim_now": now, "claim_limit": limit, "claim_owner": owner}
-    jobs = list(session.connection().execute(_claim_statement(), params))
-    jobs.sort(key=lambda job: (job.created_at, job.id))  # RETURNING has no order
+    rows = list(session.connection().execute(_claim_statement(), params))
+    rows.sort(key=lambda row: (row.created_at, row.id))  # RETURNING has no order
+    jobs = [JobRow._make(row[:-1]) for row in rows]
     _record(
         session,
         [
@@ -263,6 +323,7 @@ def claim(session: Session, *, owner: str, limit: int) -> list[sa.Row[Any]]:
             )
             for job in jobs
         ],
+        due_at=[row.due_at for row in rows],
     )
     return jobs
 
@@ -275,7 +336,7 @@ def heartbeat(session: Session, *, owner: str, leases: Sequence[Lease]) -> dict[
     """
     if not leases:
         return {}
-    now = clock.utcnow()
+    now = clock.of(session).now()
     statement = (
         sa.update(Job)
         .where(*held(owner=owner, jobs=leases))
@@ -296,31 +357,31 @@ def checkpoint(
     usage: dict[str, int] | None,
 ) -> None:
     """Save the finished steps and the progress; raise LeaseLost if the job was taken."""
-    call = {"lease": lease, "steps": steps, "total": total, "message": message, "usage": usage}
-    _raise_lost(checkpoint_many(session, [call]))
+    _raise_lost(checkpoint_many(session, [Checkpoint(lease, steps, total, message, usage)]))
 
 
-def checkpoint_many(session: Session, calls: list[dict[str, Any]]) -> list[LeaseLost | None]:
+def checkpoint_many(session: Session, calls: Sequence[Checkpoint]) -> list[LeaseLost | None]:
     """Several jobs' `checkpoint` calls in one statement: None where saved, else LeaseLost."""
-    now = clock.utcnow()
+    now = clock.of(session).now()
     outcomes = _fenced_many(
         session,
         [
             (
-                call["lease"],
+                call.lease,
                 {
-                    "steps": call["steps"],
-                    "steps_done": len(call["steps"]),
-                    "total_steps": call["total"],
-                    "progress_message": call["message"],
+                    "steps": call.steps,
+                    "steps_done": len(call.steps),
+                    "total_steps": call.total,
+                    "progress_message": call.message,
                     "progress_at": now,
                     "heartbeat_at": now,
-                    "usage": call["usage"],
+                    "usage": call.usage,
                     "updated_at": now,
                 },
             )
             for call in calls
         ],
+        _HELD_LEASES,
     )
     return [outcome if isinstance(outcome, LeaseLost) else None for outcome in outcomes]
 
@@ -336,68 +397,38 @@ def complete(
 ) -> JobRow:
     """Finish the job with its result (and the progress of its last step, in the same
     write; the step outputs are dropped); a lost lease discards them."""
-    call = {"lease": lease, "result": result, "usage": usage, "steps": steps, "message": message}
-    return _raise_lost(complete_many(session, [call]))
+    return _raise_lost(complete_many(session, [Completion(lease, result, usage, steps, message)]))
 
 
-def complete_many(
-    session: Session, calls: list[dict[str, Any]]
-) -> list[SimpleNamespace | LeaseLost]:
-    """Several jobs' `complete` calls in one statement: the ended job, or LeaseLost.
+def complete_many(session: Session, calls: Sequence[Completion]) -> list[JobRow | LeaseLost]:
+    """Several jobs' `complete` calls in one statement: the completed job, or LeaseLost.
 
     The step outputs are dropped in the same fenced write: the result holds them all,
     and a completed job never resumes (they would double its storage)."""
-    now = clock.utcnow()
+    now = clock.of(session).now()
     writes = []
     for call in calls:
-        values = {
+        values: dict[str, Any] = {
             "status": COMPLETED,
-            "result": call["result"],
-            "usage": call["usage"],
+            "result": call.result,
+            "usage": call.usage,
             "error": None,
             "steps": [],
+            "owner": None,
+            "finished_at": now,
+            "heartbeat_at": None,
+            "updated_at": now,
         }
-        if call.get("steps") is not None:
+        if call.steps is not None:
             values.update(
-                steps_done=len(call["steps"]),
-                progress_message=call.get("message"),
+                steps_done=len(call.steps),
+                progress_message=call.message,
                 progress_at=now,
             )
-        writes.append((call["lease"], values))
-    return _end_attempts(session, writes, Reason.COMPLETED, "completed", now)
-
-
-def acknowledge_cancel(session: Session, *, lease: Lease) -> JobRow:
-    """The owner stops a job whose cancel was requested."""
-    now = clock.utcnow()
-    writes = [(lease, {"status": CANCELLED})]
-    return _raise_lost(
-        _end_attempts(session, writes, Reason.CANCELLED, "cancelled on request", now)
-    )
-
-
-def _end_attempts(
-    session: Session,
-    writes: list[tuple[Lease, dict[str, Any]]],
-    reason: Reason,
-    message: str,
-    now: datetime,
-) -> list[SimpleNamespace | LeaseLost]:
-    """Fenced writes that end attempts in the status each names, with their events: the
-    ended job (id, status, attempts, max_attempts, created_at), or LeaseLost."""
-    ended = {"owner": None, "finished_at": now, "heartbeat_at": None, "updated_at": now}
-    writes = [(lease, {**values, **ended}) for lease, values in writes]
-    outcomes: list[SimpleNamespace | LeaseLost] = [
-        held
-        if isinstance(held, LeaseLost)
-        else SimpleNamespace(
-            id=lease.job_id,
-            status=values["status"],
-            attempts=lease.attempt,
-            max_attempts=held.max_attempts,
-            created_at=held.created_at,
-        )
-        for (lease, values), held in zip(writes, _fenced_many(session, writes), strict=True)
+        writes.append((call.lease, values))
+    outcomes = [
+        held if isinstance(held, LeaseLost) else JobRow(**{**held._mapping, **values})
+        for (_, values), held in zip(writes, _fenced_many(session, writes, _HELD_ROWS), strict=True)
     ]
     _record(
         session,
@@ -407,8 +438,8 @@ def _end_attempts(
                 _event(
                     job,
                     from_status=IN_PROGRESS,
-                    reason=reason,
-                    message=message,
+                    reason=Reason.COMPLETED,
+                    message="completed",
                     instance_id=lease.owner,
                     now=now,
                 ),
@@ -420,10 +451,26 @@ def _end_attempts(
     return outcomes
 
 
-#: store writes the group commit runs together, each with its many-jobs form
-COALESCE: dict[Callable[..., Any], Many] = {
-    checkpoint: checkpoint_many,
-    complete: complete_many,
+def acknowledge_cancel(session: Session, *, lease: Lease) -> JobRow:
+    """The owner stops a job whose cancel was requested."""
+    now = clock.of(session).now()
+    jobs = _update(
+        session,
+        *held(owner=lease.owner, job=(lease.job_id, lease.attempt)),
+        status=CANCELLED,
+        owner=None,
+        finished_at=now,
+        heartbeat_at=None,
+        updated_at=now,
+    )
+    return _ended_attempt(session, jobs, lease, Reason.CANCELLED, "cancelled on request", now)
+
+
+#: store writes the group commit runs together: each call's keywords make its value,
+#: and the many-jobs form writes them all in one statement
+COALESCE: dict[Callable[..., Any], Coalesced[Any]] = {
+    checkpoint: Coalesced(Checkpoint, checkpoint_many),
+    complete: Coalesced(Completion, complete_many),
 }
 
 
@@ -435,10 +482,12 @@ def _raise_lost(outcomes: Sequence[T | LeaseLost]) -> T:
     return outcome
 
 
-def _held(session: Session, leases: Sequence[Lease]) -> dict[str, sa.Row[Any]]:
+def _held(
+    session: Session, leases: Sequence[Lease], lookup: sa.Select[Any]
+) -> dict[str, sa.Row[Any]]:
     """The rows of the leases still held, by id; on PostgreSQL they stay locked until
     commit, so the fenced writes that follow cannot miss them."""
-    rows = session.connection().execute(_HELD, {"ids": [lease.job_id for lease in leases]})
+    rows = session.connection().execute(lookup, {"ids": [lease.job_id for lease in leases]})
     found = {(row.id, row.owner, row.attempts): row for row in rows}
     return {
         lease.job_id: found[key]
@@ -447,21 +496,29 @@ def _held(session: Session, leases: Sequence[Lease]) -> dict[str, sa.Row[Any]]:
     }
 
 
-_HELD: sa.Select[Any] = (
-    sa.select(JOBS.c.id, JOBS.c.owner, JOBS.c.attempts, JOBS.c.max_attempts, JOBS.c.created_at)
-    .where(JOBS.c.id.in_(sa.bindparam("ids", expanding=True)), JOBS.c.status == IN_PROGRESS)
-    .with_for_update()
-)
+def _held_lookup(*columns: sa.Column[Any]) -> sa.Select[Any]:
+    """Which of :ids are in progress, with these columns, locked for the writes that follow."""
+    return (
+        sa.select(*columns)
+        .where(JOBS.c.id.in_(sa.bindparam("ids", expanding=True)), JOBS.c.status == IN_PROGRESS)
+        .with_for_update()
+    )
+
+
+#: the lease columns alone (a checkpoint returns nothing)
+_HELD_LEASES = _held_lookup(JOBS.c.id, JOBS.c.owner, JOBS.c.attempts)
+#: every column but the ones `complete` writes whatever they held (its row comes back whole)
+_HELD_ROWS = _held_lookup(*(c for c in ROW if c.name not in ("steps", "result")))
 
 
 def _fenced_many(
-    session: Session, writes: list[tuple[Lease, dict[str, Any]]]
+    session: Session, writes: list[tuple[Lease, dict[str, Any]]], lookup: sa.Select[Any]
 ) -> list[LeaseLost | sa.Row[Any]]:
     """Plain values written to several jobs, each under its lease, one statement per set
     of columns: one lookup of which leases hold, then one executemany of the UPDATE
-    (still fenced) instead of one statement per job. The held row (id, owner, attempts,
-    max_attempts, created_at, as before the write) where written, else LeaseLost."""
-    held = _held(session, [lease for lease, _ in writes])
+    (still fenced) instead of one statement per job. The held row (the lookup's columns,
+    as before the write) where written, else LeaseLost."""
+    held = _held(session, [lease for lease, _ in writes], lookup)
     by_columns: dict[tuple[str, ...], list[dict[str, Any]]] = {}
     for lease, values in writes:
         if lease.job_id in held:
@@ -496,7 +553,7 @@ def fail_attempt(
 
     `usage`, when given, is the job's token count including what the failed step cost.
     """
-    now = clock.utcnow()
+    now = clock.of(session).now()
     spent = {} if usage is None else {"usage": usage}
     retry_at = now + timedelta(seconds=policy.backoff_seconds(backoff_base, lease.attempt))
     will_retry = sa.and_(sa.literal(retryable), Job.max_attempts > Job.attempts)
@@ -538,7 +595,7 @@ def hand_back(session: Session, *, owner: str, leases: Sequence[Lease]) -> list[
     """Graceful shutdown: return unfinished jobs to pending without counting the attempt."""
     if not leases:
         return []
-    now = clock.utcnow()
+    now = clock.of(session).now()
     jobs = _update(
         session,
         *held(owner=owner, jobs=leases),
@@ -572,7 +629,7 @@ def hand_back(session: Session, *, owner: str, leases: Sequence[Lease]) -> list[
 
 def request_cancel(session: Session, *, job_id: str) -> JobRow:
     """Cancel a pending job at once, or flag a running one for its owner to stop."""
-    now = clock.utcnow()
+    now = clock.of(session).now()
     jobs = _update(
         session,
         Job.id == job_id,
@@ -609,7 +666,7 @@ def request_cancel(session: Session, *, job_id: str) -> JobRow:
 
 def retry(session: Session, *, job_id: str, extra_attempts: int) -> JobRow:
     """Queue a failed or cancelled job again, with `extra_attempts` more attempts."""
-    now = clock.utcnow()
+    now = clock.of(session).now()
     for from_status in (FAILED, CANCELLED):
         jobs = _update(
             session,
@@ -662,14 +719,14 @@ class Reclaim:
     kind: str = "owner_dead"  # progen_reclaims_total's reason: owner_dead, stale_heartbeat, ...
 
 
-def reclaim(session: Session, *, where: sa.ColumnElement[bool], why: Reclaim) -> list[Job]:
+def reclaim(session: Session, *, where: sa.ColumnElement[bool], why: Reclaim) -> list[JobRow]:
     """Hand back every in_progress job matching `where`, in one compare-and-set statement.
 
     The statement itself re-checks `status = 'in_progress'` and the caller's
     condition, so a job that completed (or was renewed) after a caller chose
     it is left alone.
     """
-    now = clock.utcnow()
+    now = clock.of(session).now()
     status = sa.case(
         (Job.cancel_requested, CANCELLED), (Job.max_attempts > Job.attempts, PENDING), else_=FAILED
     )
@@ -688,6 +745,7 @@ def reclaim(session: Session, *, where: sa.ColumnElement[bool], why: Reclaim) ->
     if not jobs:
         return []
     _schedule_retries(session, jobs, why, now)
+    rows = [JobRow._make(getattr(job, name) for name in JobRow._fields) for job in jobs]
     _record(
         session,
         [
@@ -702,11 +760,11 @@ def reclaim(session: Session, *, where: sa.ColumnElement[bool], why: Reclaim) ->
                     now=now,
                 ),
             )
-            for job in jobs
+            for job in rows
         ],
         reclaim=why.kind,
     )
-    return jobs
+    return rows
 
 
 def _schedule_retries(session: Session, jobs: list[Job], why: Reclaim, now: datetime) -> None:

@@ -87,7 +87,7 @@ class Programs:
 
     async def submit(
         self, request: ProgramRequest, idempotency_key: str | None, *, caller: str = "local"
-    ) -> tuple[store.JobRow, bool]:
+    ) -> tuple[store.JobRow | Job, bool]:
         """Create a pending job (or return the one this caller's key made); True when created.
 
         Keys are the caller's own (`caller`: who sent it, see `api.deps.caller`; "local"
@@ -149,7 +149,7 @@ class Programs:
                 connection, statuses=statuses, limit=limit, cursor=cursor, columns=SUMMARY_COLUMNS
             )
 
-    async def watch(self, job_id: str) -> AsyncGenerator[store.JobRow]:
+    async def watch(self, job_id: str) -> AsyncGenerator[queries.JobView]:
         """The job's row at once, then whenever it may have changed (a slow reader gets
         the latest); ends after a terminal row, or when the engine stops. An unknown
         id raises JobNotFound before anything is yielded."""
@@ -172,7 +172,7 @@ class Programs:
         """Queue a failed or cancelled job again, with JOB_MAX_ATTEMPTS more attempts."""
         return self.engine.retry(_checked(job_id))
 
-    def cancel(self, job_id: str) -> store.JobRow:
+    def cancel(self, job_id: str) -> store.JobRow | queries.JobView:
         """Cancel now if pending or running here; a peer's job stops at its next heartbeat."""
         job = self.engine.cancel(_checked(job_id))
         return job if job.status != JobStatus.IN_PROGRESS else self.get(job.id)

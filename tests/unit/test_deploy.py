@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from api import rejections  # noqa: F401  (registers progen_http_requests_rejected_total)
+from api import rejections
 from jobs import metrics
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -51,7 +51,7 @@ def test_promtool_rejects_a_broken_rule_file(tmp_path):
 
 
 def _exported() -> set[str]:
-    text = metrics.render().decode()
+    text = metrics.render(metrics.Metrics().registry, rejections.REGISTRY).decode()
     return {_family(name) for name in re.findall(r"^# TYPE (\S+) ", text, re.MULTILINE)}
 
 

@@ -17,7 +17,9 @@ router = APIRouter(prefix="/api", tags=["health"])
 
 def _counts(engine: Engine) -> dict[str, int]:
     with engine.sessions.engine.connect() as connection:
-        return queries.counts(connection, stale_seconds=engine.config.stale_seconds)
+        return queries.counts(
+            connection, now=engine.clock.now(), stale_seconds=engine.config.stale_seconds
+        )
 
 
 @router.head("/health", include_in_schema=False)

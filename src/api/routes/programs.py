@@ -22,7 +22,6 @@ from api.schemas import (
 )
 from jobs import queries
 from jobs.status import JobStatus
-from jobs.store import JobRow
 from programs.schemas import ProgramRequest
 from programs.service import Programs
 
@@ -92,7 +91,7 @@ async def generate(
     )
 
 
-async def job_text(request: Request, programs: Programs, job: JobRow) -> str:
+async def job_text(request: Request, programs: Programs, job: queries.JobView) -> str:
     """The Job JSON of `job` as GET /jobs/{id} answers it (the stream sends the same).
 
     A completed job's program can be large, and clients fetch it once: it is read as
@@ -116,7 +115,7 @@ async def get_job(job_id: str, request: Request, programs: ProgramsDep) -> Respo
     one's program is read as `job_text` says.
     """
     job = await reads.run(programs.sessions.engine, programs.get, job_id)
-    seconds = retry_after(job)
+    seconds = retry_after(job, now=programs.engine.clock.now())
     headers = {"Retry-After": str(seconds)} if seconds is not None else None
     return json_response(await job_text(request, programs, job), headers=headers)
 

@@ -33,8 +33,8 @@ from api.deps import ProgramsDep, SettingsDep, TokenCheck
 from api.routes.programs import NOT_FOUND, job_text
 from api.schemas import ErrorOut
 from db import failures
+from jobs.queries import JobView
 from jobs.status import TERMINAL, JobStatus
-from jobs.store import JobRow
 from programs.service import Programs
 
 logger = logging.getLogger(__name__)
@@ -57,7 +57,7 @@ STREAM_DOC: dict[int | str, dict[str, Any]] = {
 }
 
 
-def _shown(job: JobRow) -> tuple[Any, ...]:
+def _shown(job: JobView) -> tuple[Any, ...]:
     """What a client acts on: a row whose `_shown` differs from the last one sent is an event."""
     return (
         job.status,
@@ -78,8 +78,8 @@ async def _cancel_on(event: anyio.Event, scope: anyio.CancelScope) -> None:
 async def _pump(
     request: Request,
     programs: Programs,
-    rows: AsyncGenerator[JobRow],
-    job: JobRow,
+    rows: AsyncGenerator[JobView],
+    job: JobView,
     events: ObjectSendStream[ServerSentEvent],
     shutdown: anyio.Event,
 ) -> None:

@@ -12,7 +12,6 @@ from fastapi.testclient import TestClient
 
 import factories
 from db.database import Sessions
-from jobs import clock
 
 FIELDS = {
     "status",
@@ -76,7 +75,7 @@ def test_monitor_last_run_becomes_a_recent_timestamp(client):
         lambda: (b := client.get("/api/health").json())["monitor_last_run_at"] and b, timeout=5
     )
     ran = _aware(body["monitor_last_run_at"])
-    assert abs((clock.utcnow() - ran).total_seconds()) < 5
+    assert abs((client.app.state.engine.clock.now() - ran).total_seconds()) < 5
     assert body["status"] == "ok"
 
 
@@ -87,7 +86,8 @@ def test_health_counts_active_and_stale_jobs(start, sessions):
     ) as client:
         jobs = client.get("/api/health").json()["jobs"]
         assert jobs["in_progress"] >= 1
-        clock.shift(timedelta(seconds=120))  # the peer's heartbeat is now 2 minutes old
+        # the peer's heartbeat is now 2 minutes old
+        client.app.state.engine.clock.shift(timedelta(seconds=120))
         jobs = client.get("/api/health").json()["jobs"]
         assert jobs["stale"] == 1
 
@@ -149,7 +149,7 @@ def test_monitor_silent_for_over_three_intervals_makes_health_degraded(start):
         monitor_interval_seconds=20, heartbeat_stale_seconds=60, raise_server_exceptions=False
     ) as client:
         assert client.get("/api/health").status_code == 200
-        clock.shift(timedelta(seconds=3 * 20 + 5))
+        client.app.state.engine.clock.shift(timedelta(seconds=3 * 20 + 5))
         response = client.get("/api/health")
         assert response.status_code == 503
         body = response.json()
@@ -161,7 +161,7 @@ def test_monitor_silent_for_under_three_intervals_is_still_ok(start):
     with start(
         monitor_interval_seconds=20, heartbeat_stale_seconds=60, raise_server_exceptions=False
     ) as client:
-        clock.shift(timedelta(seconds=2 * 20))
+        client.app.state.engine.clock.shift(timedelta(seconds=2 * 20))
         assert client.get("/api/health").status_code == 200
 
 
@@ -172,7 +172,7 @@ def test_monitor_that_ran_then_stalled_makes_health_degraded(start):
             lambda: client.get("/api/health").json()["monitor_last_run_at"], timeout=5
         )
         client.portal.call(app.state.engine.ticks.stop)  # no more monitor runs from here on
-        clock.shift(timedelta(seconds=10))
+        client.app.state.engine.clock.shift(timedelta(seconds=10))
         body = client.get("/api/health").json()
         assert body["status"] == "degraded"
 

@@ -32,7 +32,9 @@ def _dead(sessions, me) -> list[str]:
 
 def test_a_live_peer_process_on_this_host_is_not_dead(sessions, me):
     peer = instances.Me(f"{me.hostname}:{os.getppid()}:peer", me.hostname, os.getppid())
-    clock.shift(timedelta(seconds=5))  # the parent started before the row was written
+    clock.attach(sessions).shift(
+        timedelta(seconds=5)
+    )  # the parent started before the row was written
     _owned_running(sessions, peer)
     assert _dead(sessions, me) == []
 
@@ -55,9 +57,11 @@ def test_a_reused_pid_younger_than_the_owner_row_is_dead(sessions, me):
     sleeper = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(30)"])
     try:
         owner = instances.Me(f"{me.hostname}:{sleeper.pid}:old", me.hostname, sleeper.pid)
-        clock.shift(timedelta(seconds=-60))  # the row is older than the process now on that pid
+        clock.attach(sessions).shift(
+            timedelta(seconds=-60)
+        )  # the row is older than the process now on that pid
         _owned_running(sessions, owner)
-        clock.reset()
+        clock.attach(sessions).reset()
         assert _dead(sessions, me) == [owner.id]
     finally:
         sleeper.kill()
@@ -78,7 +82,7 @@ def test_a_peer_on_another_host_is_judged_by_its_heartbeat_only(sessions, me):
     assert _dead(sessions, me) == []
     with sessions.write() as session:
         assert recovery.sweep(session, who=me, config=CONFIG) == []
-    clock.shift(timedelta(seconds=91))
+    clock.attach(sessions).shift(timedelta(seconds=91))
     with sessions.write() as session:
         [job] = recovery.sweep(session, who=me, config=CONFIG)
     assert job.id == job_id and job.error == recovery.stale_message(90)
@@ -86,9 +90,9 @@ def test_a_peer_on_another_host_is_judged_by_its_heartbeat_only(sessions, me):
 
 def test_the_startup_sweep_leaves_a_live_peers_jobs_alone(sessions, me):
     peer = instances.Me(f"{me.hostname}:{os.getppid()}:peer", me.hostname, os.getppid())
-    clock.shift(timedelta(seconds=5))
+    clock.attach(sessions).shift(timedelta(seconds=5))
     job_id = _owned_running(sessions, peer)
-    clock.reset()
+    clock.attach(sessions).reset()
     with sessions.write() as session:
         assert recovery.sweep(session, who=me, config=CONFIG) == []
     assert factories.load(sessions, job_id).status == "in_progress"

@@ -34,11 +34,14 @@ def test_counts_pending_running_and_stale_but_never_terminal_jobs(engine, sessio
     with sessions.write() as session:
         store.request_cancel(session, job_id=cancelled.id)
     with engine.connect() as connection:
-        counts = queries.counts(connection, stale_seconds=90)
+        counts = queries.counts(connection, now=clock.attach(sessions).now(), stale_seconds=90)
     assert counts == {"pending": 1, "in_progress": 2, "stale": 1}
-    clock.shift(timedelta(seconds=100))  # now the fresh heartbeat is old too
+    clock.attach(sessions).shift(timedelta(seconds=100))  # now the fresh heartbeat is old too
     with engine.connect() as connection:
-        assert queries.counts(connection, stale_seconds=90)["stale"] == 2
+        assert (
+            queries.counts(connection, now=clock.attach(sessions).now(), stale_seconds=90)["stale"]
+            == 2
+        )
 
 
 @pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
@@ -49,7 +52,7 @@ def test_a_poll_and_healths_counts_read_the_primary_key_and_partial_indexes(engi
     def polls() -> None:
         with engine.connect() as connection:
             queries.view(connection, lease.job_id)
-            queries.counts(connection, stale_seconds=90)
+            queries.counts(connection, now=clock.attach(sessions).now(), stale_seconds=90)
             queries.oldest_heartbeat(connection)
 
     plans = factories.sqlite_plans(engine, polls)

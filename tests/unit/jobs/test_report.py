@@ -22,18 +22,18 @@ def _lines(caplog: pytest.LogCaptureFixture) -> list[logging.LogRecord]:
 
 def test_creation_is_logged_and_counted_only_after_its_commit(sessions, caplog):
     caplog.set_level(logging.INFO, logger=TRANSITIONS)
-    submitted = metrics.SUBMITTED._value.get()
+    submitted = metrics.attach(sessions).submitted._value.get()
     with pytest.raises(RuntimeError), sessions.write() as session:
         store.create(session, payload=factories.make_request(), max_attempts=3)
         raise RuntimeError("the commit never happens (a full disk)")
     assert _lines(caplog) == []
-    assert metrics.SUBMITTED._value.get() == submitted
+    assert metrics.attach(sessions).submitted._value.get() == submitted
 
     job = factories.create(sessions)
     [line] = _lines(caplog)
     assert line.getMessage() == f"job {job.id} created (pending)"
     assert "None" not in line.getMessage()
-    assert metrics.SUBMITTED._value.get() == submitted + 1
+    assert metrics.attach(sessions).submitted._value.get() == submitted + 1
 
 
 def _fail(sessions, lease: store.Lease, *, retryable: bool, error: str) -> None:
@@ -98,9 +98,9 @@ def test_json_lines_carry_the_same_fields(sessions, caplog):
     assert parsed["level"] == "WARNING" and parsed["logger"] == TRANSITIONS
 
 
-def _queue_wait() -> tuple[float, float]:
+def _queue_wait(sessions) -> tuple[float, float]:
     """(count, sum) of progen_job_queue_wait_seconds so far."""
-    sample = metrics.REGISTRY.get_sample_value
+    sample = metrics.attach(sessions).registry.get_sample_value
     return sample("progen_job_queue_wait_seconds_count"), sample(
         "progen_job_queue_wait_seconds_sum"
     )
@@ -110,12 +110,13 @@ def test_queue_wait_runs_from_when_the_job_was_due_on_every_attempt(sessions):
     lease = factories.running(sessions)
     _fail(sessions, lease, retryable=True, error="the model timed out")  # backoff 8-12 s
     due = factories.load(sessions, lease.job_id).next_attempt_at
-    clock.shift(timedelta(seconds=100))
-    count, total = _queue_wait()
+    clock.attach(sessions).shift(timedelta(seconds=100))
+    count, total = _queue_wait(sessions)
     with sessions.write() as session:
         [job] = store.claim(session, owner="peer", limit=1)
-    waited = (clock.utcnow() - due).total_seconds()  # 88-92 s: not the 100 s since creation
+    # 88-92 s: not the 100 s since creation
+    waited = (clock.attach(sessions).now() - due).total_seconds()
     assert job.attempts == 2
-    after_count, after_total = _queue_wait()
+    after_count, after_total = _queue_wait(sessions)
     assert after_count == count + 1
     assert after_total - total == pytest.approx(waited, abs=1)

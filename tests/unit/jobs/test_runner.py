@@ -173,7 +173,9 @@ async def test_a_lost_lease_stops_the_attempt_and_discards_its_work(sessions):
     )
     await runner.start()
     await _until(lambda: factories.load(sessions, job.id).steps)
-    clock.shift(timedelta(seconds=10))  # the heartbeat is now stale for everyone else
+    clock.attach(sessions).shift(
+        timedelta(seconds=10)
+    )  # the heartbeat is now stale for everyone else
     with sessions.write() as session:
         recovery.reclaim_stale(session, config=factories.engine_config(), instance_id="monitor")
     await ticks.heartbeat()  # learns the lease is gone

@@ -53,7 +53,9 @@ def test_claim_skips_jobs_waiting_for_their_retry_time(sessions):
             retryable=True,
         )
         assert store.claim(session, owner="me", limit=5) == []
-    clock.shift(timedelta(seconds=80))  # past the backoff (60 s at most +20 % jitter)
+    clock.attach(sessions).shift(
+        timedelta(seconds=80)
+    )  # past the backoff (60 s at most +20 % jitter)
     with sessions.write() as session:
         assert [j.id for j in store.claim(session, owner="me", limit=5)] == [lease.job_id]
 
@@ -86,7 +88,9 @@ def test_heartbeat_renews_held_leases_and_omits_lost_ones(sessions):
         recovery.reclaim_stale(session, config=CONFIG, instance_id="monitor")
         answer = store.heartbeat(session, owner="me", leases=[kept, lost])
     assert answer == {kept.job_id: False}
-    assert (clock.utcnow() - factories.load(sessions, kept.job_id).heartbeat_at).total_seconds() < 5
+    assert (
+        clock.attach(sessions).now() - factories.load(sessions, kept.job_id).heartbeat_at
+    ).total_seconds() < 5
 
 
 def test_heartbeat_is_fenced_on_the_attempt(sessions):
@@ -141,7 +145,7 @@ def test_retryable_failure_goes_back_to_pending_with_backoff(sessions):
             reason=Reason.RETRYABLE_ERROR,
             retryable=True,
         )
-    wait = (job.next_attempt_at - clock.utcnow()).total_seconds()
+    wait = (job.next_attempt_at - clock.attach(sessions).now()).total_seconds()
     assert job.status == "pending" and job.error == "429" and 7 < wait <= 12
     assert job.owner is None and job.finished_at is None
 
@@ -253,7 +257,9 @@ def test_reclaim_fails_a_job_out_of_attempts(sessions):
 def test_monitor_race_a_job_completed_after_the_choice_stays_completed(sessions):
     lease = factories.running(sessions, owner="slow", heartbeat_age=120)
     with sessions.read() as session:
-        chosen = recovery.find_stuck(session, where=recovery.stale(90))
+        chosen = recovery.find_stuck(
+            session, where=recovery.stale(90, now=clock.attach(sessions).now())
+        )
     assert [job.id for job in chosen] == [lease.job_id]
     with sessions.write() as session:  # the worker finishes between choice and write
         store.complete(session, lease=lease, result={"done": 1}, usage=None)
@@ -276,7 +282,9 @@ def test_prune_deletes_old_terminal_jobs_and_their_events(sessions, engine):
         store.request_cancel(session, job_id=old.id)
     young = factories.create(sessions)
     with sessions.write() as session:
-        pruned = store.prune(session, older_than=clock.utcnow() + timedelta(seconds=1))
+        pruned = store.prune(
+            session, older_than=clock.attach(sessions).now() + timedelta(seconds=1)
+        )
     assert pruned == 1
     with engine.connect() as conn:
         left = conn.execute(sa.text("SELECT DISTINCT job_id FROM job_events")).scalars().all()
@@ -293,7 +301,7 @@ def test_many_completes_share_one_statement_and_still_fence_each_lease(sessions,
         "before_cursor_execute",
         lambda _c, _cur, sql, *_a: updates.append(sql) if sql.startswith("UPDATE") else None,
     )
-    calls = [{"lease": lease, "result": {"n": 1}, "usage": None} for lease in [*held, stranger]]
+    calls = [store.Completion(lease, {"n": 1}, None) for lease in [*held, stranger]]
     with sessions.write() as session:
         outcomes = store.complete_many(session, calls)
     assert [o.status for o in outcomes[:3]] == ["completed"] * 3
@@ -338,7 +346,7 @@ def test_claims_heartbeats_sweeps_and_pruning_read_their_partial_indexes(session
 
     def prune() -> None:
         with sessions.write() as session:
-            store.prune(session, older_than=clock.utcnow())
+            store.prune(session, older_than=clock.attach(sessions).now())
 
     assert "USING INDEX ix_jobs_pending" in _plans(engine, claim)
     assert re.search(r"\bix_jobs_running\b", _plans(engine, stale))
@@ -368,3 +376,55 @@ def test_completing_drops_the_step_outputs_in_the_fenced_write(sessions):
     ):  # fenced: a lost lease drops nothing
         store.complete(session, lease=stale, result={"done": 1}, usage=None)
     assert factories.load(sessions, stale.job_id).steps == [{"week": 1}]
+
+
+def test_every_transition_returns_the_whole_row_as_stored(sessions):
+    """One read-only shape: each transition's JobRow equals the row the database holds."""
+    assert store.JobRow._fields == tuple(column.name for column in store.ROW)
+
+    def stored(job_id):
+        with sessions.read() as session:
+            row = session.connection().execute(sa.select(*store.ROW).where(store.ROW[0] == job_id))
+            return store.JobRow._make(row.one())
+
+    created = factories.create(sessions)
+    assert created == stored(created.id)
+    with sessions.write() as session:
+        (claimed,) = store.claim(session, owner="me", limit=1)
+    assert claimed == stored(created.id)
+    lease = store.lease_of(claimed)
+    with sessions.write() as session:
+        store.checkpoint(session, lease=lease, steps=[{"w": 1}], total=5, message="1", usage=None)
+        completed = store.complete(session, lease=lease, result={"ok": 1}, usage={"input": 2})
+    assert isinstance(completed, store.JobRow)
+    assert completed == stored(created.id)
+    lease = factories.running(sessions, owner="me")
+    with sessions.write() as session:
+        flagged = store.request_cancel(session, job_id=lease.job_id)
+        assert flagged.cancel_requested
+        acknowledged = store.acknowledge_cancel(session, lease=lease)
+    assert acknowledged == stored(lease.job_id)
+    lease = factories.running(sessions, owner="me")
+    with sessions.write() as session:
+        failed = store.fail_attempt(
+            session, lease=lease, error="x", reason=Reason.RETRYABLE_ERROR, retryable=True,
+            backoff_base=10,
+        )  # fmt: skip
+    assert failed == stored(lease.job_id)
+    lease = factories.running(sessions, owner="gone")
+    with sessions.write() as session:
+        why = store.Reclaim(Reason.OWNER_DEAD, "lost", "owner gone", backoff_base=10)
+        (reclaimed,) = store.reclaim(session, where=store.ROW[0] == lease.job_id, why=why)
+    assert isinstance(reclaimed, store.JobRow)
+    assert reclaimed == stored(lease.job_id)
+    lease = factories.running(sessions, owner="me")
+    with sessions.write() as session:
+        (handed,) = store.hand_back(session, owner="me", leases=[lease])
+    assert handed == stored(lease.job_id)
+    pending = factories.create(sessions)
+    with sessions.write() as session:
+        cancelled = store.request_cancel(session, job_id=pending.id)
+    assert cancelled == stored(pending.id)
+    with sessions.write() as session:
+        retried = store.retry(session, job_id=pending.id, extra_attempts=1)
+    assert retried == stored(pending.id)

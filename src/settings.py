@@ -78,6 +78,8 @@ class Settings(BaseSettings):
     allow_anonymous: bool = False
     metrics_token: SecretStr | None = None
     docs_enabled: bool = True
+    #: a comment line on an idle job stream this often; the contract's ceiling is 15 s
+    stream_keepalive_seconds: float = Field(15, gt=0, le=15)
 
     @model_validator(mode="after")
     def _consistent(self) -> Settings:

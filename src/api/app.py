@@ -16,7 +16,7 @@ from api.admission import Admission
 from api.hosts import AllowedHosts
 from api.lifespan import lifespan
 from api.limits import BodyLimit
-from api.routes import exports, health, metrics, programs
+from api.routes import exports, health, metrics, programs, stream
 from api.security_headers import SecurityHeaders
 from settings import VERSION, Settings
 
@@ -47,6 +47,7 @@ def create_app(settings: Settings) -> FastAPI:
     app.state.heavy_reads = asyncio.Semaphore(HEAVY_READS)
     errors.register(app)
     app.include_router(programs.router)
+    app.include_router(stream.router)
     app.include_router(exports.router)
     app.include_router(health.router)
     app.include_router(metrics.router)

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncGenerator, Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, TypeVar
@@ -214,7 +214,7 @@ class Engine:
                 logger.warning("job %s: local cancel still pending", job_id)
         return job
 
-    def watch(self, job_id: str) -> AsyncIterator[queries.JobView]:
+    def watch(self, job_id: str) -> AsyncGenerator[queries.JobView]:
         """The job's row (its shown columns, `queries.VIEW_COLUMNS`) at once, then again
         after each change of its status, progress, attempts, error or cancel request,
         wherever the change was made; ends after a terminal row, or when the engine

@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import functools
 import logging
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncGenerator, Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TypeVar
@@ -71,7 +71,7 @@ class Watchers:
             for job_id, entry in self._entries.items()
         }
 
-    async def watch(self, job_id: str) -> AsyncIterator[queries.JobView]:
+    async def watch(self, job_id: str) -> AsyncGenerator[queries.JobView]:
         """The job's row now, then after each change; ends after a terminal row, or when
         the watchers close. Raises KeyError before the first row if there is no such job."""
         if self._closed:

@@ -6,10 +6,11 @@ Routes call these; these call `jobs.store` for every change of state.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
 import json
 import uuid
-from collections.abc import Sequence
+from collections.abc import AsyncGenerator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -147,6 +148,20 @@ class Programs:
             return queries.page(
                 connection, statuses=statuses, limit=limit, cursor=cursor, columns=SUMMARY_COLUMNS
             )
+
+    async def watch(self, job_id: str) -> AsyncGenerator[queries.JobView]:
+        """The job's row at once, then whenever it may have changed (a slow reader gets
+        the latest); ends after a terminal row, or when the engine stops. An unknown
+        id raises JobNotFound before anything is yielded."""
+        rows = self.engine.watch(_checked(job_id))
+        async with contextlib.aclosing(rows):
+            try:
+                first = await anext(rows)
+            except KeyError:
+                raise JobNotFound(f"no job has id {job_id}") from None
+            yield first
+            async for row in rows:
+                yield row
 
     def events(self, job_id: str) -> list[JobEvent]:
         """A job's status changes, oldest first."""

@@ -42,14 +42,14 @@ export function initTokenDialog() {
 }
 
 // fetch() with the stored bearer token; a 401 asks for a token and tries again.
-export async function api(path, { method = 'GET', body, accept = 'application/json' } = {}) {
+export async function api(path, { method = 'GET', body, accept = 'application/json', signal } = {}) {
   let res;
   for (let round = 0; round < 3; round++) {
     const token = sessionStorage.getItem(TOKEN_KEY);
     const headers = { Accept: accept };
     if (token) headers.Authorization = `Bearer ${token}`;
     if (body !== undefined) headers['Content-Type'] = 'application/json';
-    res = await fetch(path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
+    res = await fetch(path, { method, headers, signal, body: body === undefined ? undefined : JSON.stringify(body) });
     if (res.status !== 401) return res;
     const current = sessionStorage.getItem(TOKEN_KEY);
     if (current && current !== token) continue; // a new token was entered meanwhile

@@ -5,12 +5,16 @@ import { api, errorText } from './api.js';
 import {
   $, ago, announce, el, fmtDateTime, fmtTime, requestName, setText, shortId,
 } from './lib.js';
+import { followJob, streamsSupported } from './stream.js';
 import { BADGES, jobName, liveWords, notePace, statusWords } from './words.js';
 
 const TERMINAL = new Set(['completed', 'failed', 'cancelled']);
 const DEFAULT_POLL_MS = 2000;
 const MIN_POLL_MS = 250;
 const MAX_BACKOFF_MS = 30000;
+// Streams open at once: a browser keeps 6 connections to a server (HTTP/1.1), and the
+// page's other requests need some; the jobs beyond these are polled.
+const MAX_STREAMS = 3;
 // The list route's repeatable `status` filter, by the choice in the page.
 const FILTERS = {
   all: [], active: ['pending', 'in_progress'], completed: ['completed'], stopped: ['failed', 'cancelled'],
@@ -21,7 +25,7 @@ const LOSS_REASONS = {
   shutdown: 'the server shut down',
   manual_cleanup: 'it was cleaned up by hand',
 };
-const jobs = new Map(); // id -> {job, row, timer, failures, pace, eventsFor, born: the list load it came in}
+const jobs = new Map(); // id -> {job, row, timer, stream, noStream, failures, pace, eventsFor, born: the list load it came in}
 let nextCursor = null;
 let loads = 0; // only the newest list load may fill the list
 let onActive = () => {}; // told whenever a job is seen running or waiting
@@ -165,7 +169,9 @@ export function show(job, { prepend = false, delay = DEFAULT_POLL_MS } = {}) {
   let entry = jobs.get(job.id);
   if (isStale(entry, job)) return;
   if (!entry) {
-    entry = { job, row: createRow(job.id), timer: null, failures: 0, pace: null, eventsFor: 0, born: loads };
+    entry = {
+      job, row: createRow(job.id), timer: null, stream: null, noStream: false, failures: 0, pace: null, eventsFor: 0, born: loads,
+    };
     jobs.set(job.id, entry);
     if (prepend) $('#job-list').prepend(entry.row.li);
     else $('#job-list').append(entry.row.li);
@@ -175,19 +181,53 @@ export function show(job, { prepend = false, delay = DEFAULT_POLL_MS } = {}) {
   entry.job = job;
   entry.pace = notePace(entry.pace, job);
   renderRow(entry);
-  if (TERMINAL.has(job.status)) return stopPolling(entry);
+  if (TERMINAL.has(job.status)) return stopUpdates(entry);
   onActive();
-  return schedule(entry, delay);
+  return keepUpdated(entry, delay);
 }
 
-// ---- Updates: polling, in one place ---------------------------------------
-// Each active job is polled at the pace the server's Retry-After asks for. A
-// server-sent-events stream (GET .../stream) can replace poll() alone: it only
-// has to hand each Job it receives to show().
+// ---- Updates: a stream per active job, polling as the fallback, in one place ----
+// An active job follows its event stream (stream.js), which hands each Job to show().
+// A job is polled instead, at the pace the server's Retry-After asks for, where the
+// browser cannot read streams, when MAX_STREAMS are open already, and once its stream
+// was refused (an error status, a proxy that answers something else). A stream that
+// ends or drops before the job is done (a restart, the network) is followed by a poll,
+// backing off while the server is away; the poll's show() opens a new stream.
+
+const openStreams = () => [...jobs.values()].filter((entry) => entry.stream).length;
+
+function keepUpdated(entry, delay) {
+  if (entry.stream) return;
+  if (streamsSupported && !entry.noStream && openStreams() < MAX_STREAMS) return openStream(entry);
+  schedule(entry, delay);
+}
+
+function openStream(entry) {
+  stopPolling(entry);
+  const control = new AbortController();
+  entry.stream = control;
+  followJob(entry.job.id, (job) => { entry.failures = 0; show(job); }, control.signal).then((outcome) => {
+    if (entry.stream !== control) return; // stopped on purpose
+    entry.stream = null;
+    if (TERMINAL.has(entry.job.status) || !jobs.has(entry.job.id)) return;
+    if (outcome === 'refused') {
+      entry.noStream = true;
+      schedule(entry, 0);
+    } else if (outcome === 'dropped') backoff(entry);
+    else schedule(entry, DEFAULT_POLL_MS);
+  });
+}
 
 function stopPolling(entry) {
   clearTimeout(entry.timer);
   entry.timer = null;
+}
+
+function stopUpdates(entry) {
+  stopPolling(entry);
+  const control = entry.stream;
+  entry.stream = null;
+  control?.abort();
 }
 
 function schedule(entry, ms) {
@@ -224,12 +264,12 @@ async function poll(entry) {
   show(await res.json(), { delay: retryAfterMs(res) });
 }
 
-// After an outage: ask about every active job now, forgetting the backoff.
+// After an outage: ask about every active job without a stream now, forgetting the backoff.
 export function pollAllNow() {
   for (const entry of jobs.values()) {
     setText(entry.row.notice, '');
     entry.failures = 0;
-    if (!TERMINAL.has(entry.job.status)) schedule(entry, 0);
+    if (!TERMINAL.has(entry.job.status) && !entry.stream) schedule(entry, 0);
   }
 }
 
@@ -298,7 +338,7 @@ const emptyText = () => ($('#status-filter').value === 'all'
 function resetJobs(load) {
   for (const [id, entry] of jobs) {
     if (entry.born >= load) continue;
-    stopPolling(entry);
+    stopUpdates(entry);
     entry.row.li.remove();
     jobs.delete(id);
   }

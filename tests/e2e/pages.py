@@ -7,6 +7,7 @@ is bounded and every request goes to the test server on 127.0.0.1.
 from __future__ import annotations
 
 import json
+import re
 import time
 import urllib.request
 from typing import Any
@@ -17,6 +18,8 @@ DESKTOP = {"width": 1280, "height": 800}
 PHONE = {"width": 390, "height": 844}
 SIZES = {"desktop": DESKTOP, "phone": PHONE}
 DONE_SECONDS = 40
+POLL_URL = re.compile(r"/api/programs/jobs/[0-9a-f-]{36}$")
+STREAM_URL = re.compile(r"/api/programs/jobs/[0-9a-f-]{36}/stream$")
 
 
 def call(base_url: str, path: str, *, body: Any = None, token: str | None = None) -> Any:
@@ -65,6 +68,12 @@ def open_program(page: Page, base_url: str, job_id: str, *, today: bool = False)
     """Open a program by its own link, as a person following a bookmark would."""
     page.goto(f"{base_url}/#/programs/{job_id}{'/today' if today else ''}")
     expect(page.locator("#today-title" if today else "#program-title")).to_be_focused()
+
+
+def without_streams(page: Page) -> None:
+    """The stream route answers 503: the page falls back to polling (tests that fake
+    or count polls)."""
+    page.route(STREAM_URL, lambda route: route.fulfill(status=503, json={"detail": "no stream"}))
 
 
 def row(page: Page, job_id: str):

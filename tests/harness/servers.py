@@ -51,6 +51,7 @@ PROGEN_VARIABLES = frozenset(
         "ALLOW_ANONYMOUS",
         "METRICS_TOKEN",
         "DOCS_ENABLED",
+        "STREAM_KEEPALIVE_SECONDS",
         "LOG_FORMAT",
     }
 )

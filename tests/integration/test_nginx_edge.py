@@ -22,12 +22,15 @@ import httpx
 import pytest
 from live import REQUEST, ROOT, Server, free_port, wait_for
 
+from harness.sse import messages
+
 pytestmark = pytest.mark.integration
 
 SITE = ROOT / "deploy" / "nginx-progen.conf"
 HEADER_TIMEOUT_SECONDS = 10  # client_header_timeout and client_body_timeout in SITE
 MARGIN_SECONDS = 6  # nginx checks its timers coarsely; a loaded CI machine is slower
 HALF_OPEN = 1000
+STEP_DELAY = "0.3"  # a 16-week job runs 17 steps: its stream is open for seconds
 MAIN = """daemon off;
 user root;
 worker_processes 1;
@@ -67,6 +70,7 @@ def server(tmp_path_factory) -> Iterator[Server]:
         tmp / "server.log",
         extra_args=("--limit-concurrency", "200", "--timeout-keep-alive", "75"),
         SUBMIT_RATE_PER_MINUTE="2",
+        GENERATION_STEP_DELAY_SECONDS=STEP_DELAY,
     )
     live.start()
     yield live
@@ -126,6 +130,23 @@ def test_normal_requests_pass_and_each_client_is_known_by_its_own_address(proxy)
         assert third.status_code == 429  # SUBMIT_RATE_PER_MINUTE=2, counted for 127.0.0.2
         assert "SUBMIT_RATE_PER_MINUTE" in third.json()["detail"]
         assert two.post("/api/programs/generate", json=REQUEST).status_code == 202  # its own
+
+
+def test_stream_events_pass_the_proxy_as_they_happen(proxy, server):
+    with _client_from("127.0.0.5", proxy) as client:
+        job_id = client.post("/api/programs/generate", json={**REQUEST, "weeks": 16}).json()["id"]
+        statuses = []
+        url = f"/api/programs/jobs/{job_id}/stream"
+        with client.stream("GET", url, timeout=httpx.Timeout(10, read=20)) as answer:
+            assert answer.status_code == 200
+            assert answer.headers["content-type"].startswith("text/event-stream")
+            for message in messages(answer.iter_lines()):
+                if message.event == "job":
+                    if not statuses:  # the first event came through while the job runs on
+                        assert server.job(job_id)["status"] in {"pending", "in_progress"}
+                    statuses.append(message.job()["status"])
+    assert statuses[-1] == "completed"
+    assert len(statuses) > 2
 
 
 @pytest.mark.parametrize("size", [64 * 1024, 1024 * 1024, 16 * 1024 * 1024])

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated, Any
 
 import sqlalchemy as sa
@@ -24,6 +23,7 @@ from api.schemas import (
 from jobs import queries
 from jobs.status import JobStatus
 from programs.schemas import ProgramRequest
+from programs.service import Programs
 
 router = APIRouter(
     prefix="/api/programs",
@@ -91,10 +91,19 @@ async def generate(
     )
 
 
-def _job_response(job: queries.JobView, result_json: str | None, now: datetime) -> Response:
-    seconds = retry_after(job, now=now)
-    headers = {"Retry-After": str(seconds)} if seconds is not None else None
-    return json_response(job_json(job, result_json), headers=headers)
+async def job_text(request: Request, programs: Programs, job: queries.JobView) -> str:
+    """The Job JSON of `job` as GET /jobs/{id} answers it (the stream sends the same).
+
+    A completed job's program can be large, and clients fetch it once: it is read as
+    the stored text in the thread pool and spliced in unparsed (`job_json`), at most
+    HEAVY_READS at once, so the programs being read at any moment are few and the
+    event loop keeps answering everyone else.
+    """
+    result_json = None
+    if job.status == JobStatus.COMPLETED:
+        async with request.app.state.heavy_reads:
+            result_json = await run_in_threadpool(programs.result_json, job.id)
+    return job_json(job, result_json)
 
 
 @router.get("/jobs/{job_id}", response_model=JobOut, responses=NOT_FOUND)
@@ -102,17 +111,13 @@ async def get_job(job_id: str, request: Request, programs: ProgramsDep) -> Respo
     """One job; non-terminal answers carry `Retry-After`.
 
     `async`, and on SQLite without a thread hop: a poll of a job that is not
-    completed is one short read and a small answer (see `reads.run`). A completed
-    job's program can be large, and clients fetch it once: it is read in the thread
-    pool, so the event loop keeps answering everyone else (health, the polls), and
-    at most HEAVY_READS at once, so the programs being read at any moment are few.
+    completed is one short read and a small answer (see `reads.run`); a completed
+    one's program is read as `job_text` says.
     """
     job = await reads.run(programs.sessions.engine, programs.get, job_id)
-    result_json = None
-    if job.status == JobStatus.COMPLETED:
-        async with request.app.state.heavy_reads:
-            result_json = await run_in_threadpool(programs.result_json, job.id)
-    return _job_response(job, result_json, programs.engine.clock.now())
+    seconds = retry_after(job, now=programs.engine.clock.now())
+    headers = {"Retry-After": str(seconds)} if seconds is not None else None
+    return json_response(await job_text(request, programs, job), headers=headers)
 
 
 @router.get("/jobs", response_model=JobPage, responses={422: {"model": ErrorOut}})

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
@@ -108,6 +109,16 @@ def app_settings(db_url: str, **overrides: Any) -> Any:
     }
     values.update(overrides)
     return Settings(_env_file=None, **values)  # type: ignore[call-arg]
+
+
+async def until(check: Any, timeout: float = 10.0) -> Any:
+    """Await until `check()` returns something truthy, and return it (bounded polling on the
+    event loop, for the engine's own tests); fail after `timeout` seconds."""
+    for _ in range(int(timeout / 0.02)):
+        if value := check():
+            return value
+        await asyncio.sleep(0.02)
+    raise AssertionError(f"condition not met within {timeout} s")
 
 
 def wait_for(probe: Any, *, timeout: float = 10, interval: float = 0.05) -> Any:

@@ -14,7 +14,7 @@ import threading
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager, nullcontext
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar, cast
 
 import sqlalchemy as sa
 from sqlalchemy import event
@@ -22,6 +22,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
 SQLITE_BUSY_TIMEOUT_MS = 10_000  # writers queue behind each other instead of failing
+T = TypeVar("T")
 _IMMEDIATE = "progen_sqlite_immediate"
 SQLITE_POOL_SIZE = 48  # FastAPI's 40 threads plus the engine's to_thread workers
 PG_CONNECT_TIMEOUT_SECONDS = 3
@@ -186,6 +187,15 @@ class Sessions:
         """What `tag` put on these sessions."""
         return dict(self._read.kw.get("info", {}))
 
+    def kept(self, key: str, make: Callable[[], T]) -> T:
+        """What `tag` put under `key`; on first use made by `make()` and tagged (so every
+        user of these sessions shares one)."""
+        found = self.info().get(key)
+        if found is None:
+            found = make()
+            self.tag(key, found)
+        return cast(T, found)
+
     def read(self) -> Session:
         """A session for queries (use as a context manager)."""
         return self._read()
@@ -195,6 +205,17 @@ class Sessions:
         """One transaction that commits on success and rolls back on error."""
         with self._one_writer, self._write.begin() as session:
             yield session
+
+
+def tagged(session: Session, key: str, kind: type[T]) -> T:
+    """The `kind` that `Sessions.kept` tagged this session's factory with under `key`."""
+    found = session.info.get(key)
+    if not isinstance(found, kind):
+        raise RuntimeError(
+            f"this session's factory has no {kind.__name__.lower()}: "
+            "build it with jobs.journal.attach(sessions)"
+        )
+    return found
 
 
 _engine: sa.Engine | None = None

@@ -21,7 +21,7 @@ from datetime import UTC, datetime, timedelta
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from db.database import Sessions
+from db.database import Sessions, tagged
 
 _CLOCK = "progen_clock"  # in Session.info: the Clock of this session's factory
 
@@ -59,19 +59,9 @@ class Clock:
 
 def attach(sessions: Sessions) -> Clock:
     """The clock of these sessions' database, made on first use (idempotent)."""
-    found = sessions.info().get(_CLOCK)
-    if isinstance(found, Clock):
-        return found
-    made = Clock()
-    sessions.tag(_CLOCK, made)
-    return made
+    return sessions.kept(_CLOCK, Clock)
 
 
 def of(session: Session) -> Clock:
     """The clock of the engine this session belongs to."""
-    found = session.info.get(_CLOCK)
-    if not isinstance(found, Clock):
-        raise RuntimeError(
-            "this session's factory has no clock: build it with jobs.journal.attach(sessions)"
-        )
-    return found
+    return tagged(session, _CLOCK, Clock)

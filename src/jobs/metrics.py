@@ -24,7 +24,7 @@ from prometheus_client import (
 )
 from sqlalchemy.orm import Session
 
-from db.database import Sessions
+from db.database import Sessions, tagged
 from jobs.status import TERMINAL
 
 MULTIPROC_ENV = "PROMETHEUS_MULTIPROC_DIR"
@@ -124,22 +124,12 @@ class Metrics:
 
 def attach(sessions: Sessions) -> Metrics:
     """The metrics of the engine these sessions belong to, made on first use (idempotent)."""
-    found = sessions.info().get(_METRICS)
-    if isinstance(found, Metrics):
-        return found
-    made = Metrics()
-    sessions.tag(_METRICS, made)
-    return made
+    return sessions.kept(_METRICS, Metrics)
 
 
 def of(session: Session) -> Metrics:
     """The metrics of the engine this session belongs to."""
-    found = session.info.get(_METRICS)
-    if not isinstance(found, Metrics):
-        raise RuntimeError(
-            "this session's factory has no metrics: build it with jobs.journal.attach(sessions)"
-        )
-    return found
+    return tagged(session, _METRICS, Metrics)
 
 
 def multiproc_dir() -> Path | None:

@@ -51,14 +51,6 @@ async def _submit(engine: Engine, numbers: list[int]) -> str:
     return str(job.id)
 
 
-async def _until(check: Any, timeout: float = 10.0) -> Any:
-    for _ in range(int(timeout / 0.02)):  # bounded polling
-        if value := check():
-            return value
-        await asyncio.sleep(0.02)
-    raise AssertionError("timed out")
-
-
 def _reasons(sessions: Any, job_id: str) -> list[str]:
     with sessions.read() as session:
         return [event.reason for event in queries.events(session, job_id)]
@@ -77,7 +69,7 @@ async def test_another_job_kind_runs_its_steps_with_checkpoints_and_completes(se
     await engine.start()
     try:
         job_id = await _submit(engine, [1, 2, 3])
-        job = await _until(lambda: (j := factories.load(sessions, job_id)).result and j)
+        job = await factories.until(lambda: (j := factories.load(sessions, job_id)).result and j)
     finally:
         await engine.stop(1)
     assert (job.status, job.result, job.steps_done) == ("completed", {"sum": 14}, 3)
@@ -96,14 +88,14 @@ async def test_another_job_kind_resumes_after_a_crash_from_its_last_saved_step(s
     )
     await first.start()
     job_id = await _submit(first, [2, 3, 4])
-    await _until(lambda: factories.load(sessions, job_id).steps_done == 1)
+    await factories.until(lambda: factories.load(sessions, job_id).steps_done == 1)
     first.runner.claiming = False  # the dead process takes nothing more
     survivor = SumOfSquares()
     second = Engine(sessions=sessions, config=factories.engine_config(), handler=survivor)
     try:
         swept = await second.start()  # its startup sweep finds the dead owner's job
         assert [job.id for job in swept] == [job_id]
-        job = await _until(lambda: (j := factories.load(sessions, job_id)).result and j)
+        job = await factories.until(lambda: (j := factories.load(sessions, job_id)).result and j)
     finally:
         await second.stop(1)
         await first.stop(0)

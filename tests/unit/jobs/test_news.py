@@ -31,14 +31,6 @@ from jobs.watch import Watchers
 pytestmark = pytest.mark.anyio
 
 
-async def _until(check: Any, timeout: float = 10.0) -> Any:
-    for _ in range(int(timeout / 0.02)):  # bounded polling
-        if value := check():
-            return value
-        await asyncio.sleep(0.02)
-    raise AssertionError("timed out")
-
-
 class Gated:
     """Steps that each wait for the test to open their gate; records what started."""
 
@@ -140,7 +132,7 @@ async def test_news_is_delivered_after_its_commit_and_never_after_a_rollback(ses
     hub = news.Hub(sessions, sender="me", take=lambda items, *, local: heard.append((items, local)))
     hub.start()
     lease = factories.running(sessions, owner="me")
-    await _until(lambda: len(heard) == 2)
+    await factories.until(lambda: len(heard) == 2)
     heard.clear()  # the create's and the claim's news
     with pytest.raises(RuntimeError), sessions.write() as session:
         store.request_cancel(session, job_id=lease.job_id)
@@ -149,7 +141,7 @@ async def test_news_is_delivered_after_its_commit_and_never_after_a_rollback(ses
     assert heard == []
     with sessions.write() as session:
         store.request_cancel(session, job_id=lease.job_id)
-    await _until(lambda: heard)
+    await factories.until(lambda: heard)
     assert heard == [([News(news.CANCEL, lease.job_id, lease.attempt, "me")], True)]
 
 
@@ -173,7 +165,7 @@ async def test_a_peer_hears_a_cancel_when_it_commits_and_not_before(
     try:
         await asyncio.wait_for(listener.listening.wait(), 10)
         lease = factories.running(sessions, owner="writer")
-        await _until(lambda: heard)  # the claim's news
+        await factories.until(lambda: heard)  # the claim's news
         heard.clear()
 
         def cancel_then_commit_later() -> None:
@@ -183,7 +175,7 @@ async def test_a_peer_hears_a_cancel_when_it_commits_and_not_before(
                 assert heard == []
 
         await asyncio.to_thread(cancel_then_commit_later)
-        await _until(lambda: heard)
+        await factories.until(lambda: heard)
         assert [News.parse(p) for p in heard] == [
             News(news.CANCEL, lease.job_id, lease.attempt, hub.sender)
         ]
@@ -211,11 +203,13 @@ async def test_the_listener_reconnects_after_its_connection_is_killed_and_catche
                 {"q": f"LISTEN {news.CHANNEL}"},
             ).all()
         assert len(killed) == 1
-        await _until(lambda: len(caught_up) == 2)  # reconnected, and read back what it missed
+        await factories.until(
+            lambda: len(caught_up) == 2
+        )  # reconnected, and read back what it missed
         await asyncio.wait_for(listener.listening.wait(), 10)
         with engine.begin() as conn:
             conn.execute(sa.text("SELECT pg_notify(:c, 'due x 1 peer')"), {"c": news.CHANNEL})
-        await _until(lambda: "due x 1 peer" in heard)
+        await factories.until(lambda: "due x 1 peer" in heard)
     finally:
         await listener.stop()
 
@@ -242,7 +236,7 @@ async def test_watchers_of_a_job_share_one_read_per_change_and_a_slow_one_gets_t
     with sessions.write() as session:
         store.request_cancel(session, job_id=job.id)
     watchers.changed([job.id])
-    await _until(lambda: watchers.reads == 2)
+    await factories.until(lambda: watchers.reads == 2)
     latest = await anext(streams[2])  # it missed the claim's row: it gets the newest only
     assert (latest.status, latest.cancel_requested) == ("in_progress", True)
     for stream in streams:
@@ -290,9 +284,9 @@ async def test_a_watcher_follows_a_job_a_peer_runs_to_the_end(engines: list[Engi
     following = asyncio.ensure_future(follow())
     gates = runs.runner._handler.gates  # type: ignore[attr-defined]
     for index, gate in enumerate(gates):
-        await _until(lambda index=index: runs.runner._handler.started[-1:] == [index])  # type: ignore[attr-defined]
+        await factories.until(lambda index=index: runs.runner._handler.started[-1:] == [index])  # type: ignore[attr-defined]
         if index:
-            await _until(lambda index=index: seen and seen[-1][1] == index)
+            await factories.until(lambda index=index: seen and seen[-1][1] == index)
         gate.set()
     await asyncio.wait_for(following, 10)
     assert seen[-1] == ("completed", 3, False)
@@ -306,10 +300,10 @@ async def test_a_cancel_made_by_one_engine_stops_the_step_a_peer_runs(
     runs, other = engines
     job_id = await _submit(runs)
     handler = runs.runner._handler  # type: ignore[attr-defined]
-    await _until(lambda: handler.started == [0])
+    await factories.until(lambda: handler.started == [0])
     job = await asyncio.to_thread(other.cancel, job_id)  # not running there: news tells `runs`
     assert job.status == "in_progress" and job.cancel_requested
-    await _until(lambda: factories.load(other.sessions, job_id).status == "cancelled")
+    await factories.until(lambda: factories.load(other.sessions, job_id).status == "cancelled")
     assert handler.started == [0]  # step 0 was dropped, not awaited; no step started after
 
 
@@ -321,9 +315,9 @@ async def test_a_busy_engine_s_submit_is_claimed_by_its_idle_peer_through_the_ne
     monkeypatch.setattr(runner, "POLL_SECONDS", 60.0)  # the idle poll cannot be the path
     idle.runner._wake.set()  # its claim loop now waits 60 s between looks
     await _submit(busy)
-    await _until(lambda: busy.runner.busy())
+    await factories.until(lambda: busy.runner.busy())
     second = await _submit(busy)  # busy has no free slot
-    await _until(lambda: idle.runner.busy(), timeout=10)
+    await factories.until(lambda: idle.runner.busy(), timeout=10)
     with busy.sessions.read() as session:
         [row] = queries.views(session.connection(), [second])
     assert row.owner == idle.who.id
@@ -359,11 +353,11 @@ async def test_no_step_starts_after_a_cancel_a_checkpoint_finds(sessions: Sessio
     job = factories.create(sessions, total=3)
     await alone.start()
     try:
-        await _until(lambda: handler.started == [0])
+        await factories.until(lambda: handler.started == [0])
         with sessions.write() as session:
             store.request_cancel(session, job_id=job.id)
         handler.gates[0].set()
-        await _until(lambda: factories.load(sessions, job.id).status == "cancelled")
+        await factories.until(lambda: factories.load(sessions, job.id).status == "cancelled")
         assert handler.started == [0]
         assert factories.load(sessions, job.id).steps_done == 1  # the paid step is kept
     finally:
@@ -382,11 +376,13 @@ async def test_a_job_cancelled_during_its_last_step_ends_cancelled_keeping_its_s
     job = factories.create(sessions, total=1)
     await alone.start()
     try:
-        await _until(lambda: handler.started == [0])
+        await factories.until(lambda: handler.started == [0])
         with sessions.write() as session:
             store.request_cancel(session, job_id=job.id)
         handler.gates[0].set()
-        ended = await _until(lambda: (j := factories.load(sessions, job.id)).finished_at and j)
+        ended = await factories.until(
+            lambda: (j := factories.load(sessions, job.id)).finished_at and j
+        )
         assert (ended.status, ended.result, ended.steps_done) == ("cancelled", None, 1)
         assert ended.steps == [{"index": 0}]  # a retry pays for none of it again
     finally:

@@ -59,14 +59,6 @@ def _runner(
     return Runner(sessions=sessions, instance_id=owner, handler=handler, config=config)
 
 
-async def _until(check, timeout: float = 5.0) -> Any:
-    for _ in range(int(timeout / 0.02)):  # bounded polling
-        if value := check():
-            return value
-        await asyncio.sleep(0.02)
-    raise AssertionError("timed out")
-
-
 def _status(sessions, job_id: str, *wanted: str):
     return lambda: (job := factories.load(sessions, job_id)).status in wanted and job
 
@@ -81,7 +73,7 @@ async def test_a_job_runs_every_step_and_completes_with_usage(sessions):
     handler = Counting()
     runner = _runner(sessions, handler)
     await runner.start()
-    done = await _until(_status(sessions, job.id, "completed"))
+    done = await factories.until(_status(sessions, job.id, "completed"))
     await runner.shutdown(1)
     assert handler.calls == [0, 1, 2, 3]
     assert done.result == {"steps": [0, 1, 2, 3]} and done.usage == {"total_tokens": 40}
@@ -104,7 +96,7 @@ async def test_a_new_attempt_resumes_after_the_last_saved_step(sessions):
     handler = Counting()
     runner = _runner(sessions, handler)
     await runner.start()
-    done = await _until(_status(sessions, lease.job_id, "completed"))
+    done = await factories.until(_status(sessions, lease.job_id, "completed"))
     await runner.shutdown(1)
     assert handler.calls == [2, 3]  # the saved steps are not paid for again
     assert done.result == {"steps": [0, 1, 2, 3]} and done.usage == {"total_tokens": 40}
@@ -125,7 +117,7 @@ async def test_step_errors_fail_at_once_or_retry_until_attempts_run_out(
     handler = Counting(fail_at=1, error=error)
     runner = _runner(sessions, handler)
     await runner.start()
-    failed = await _until(_status(sessions, job.id, "failed"))
+    failed = await factories.until(_status(sessions, job.id, "failed"))
     await runner.shutdown(1)
     assert (failed.attempts, handler.calls) == (attempts, calls)  # step 0 is never redone
     assert _reasons(sessions, job.id)[-1] == reason
@@ -140,7 +132,7 @@ async def test_an_attempt_over_the_timeout_is_stopped_and_retried(sessions):
     job = factories.create(sessions, total=TOTAL, max_attempts=1)
     runner = _runner(sessions, Counting(stall_at=2), timeout=0.3)
     await runner.start()
-    failed = await _until(_status(sessions, job.id, "failed"))
+    failed = await factories.until(_status(sessions, job.id, "failed"))
     await runner.shutdown(1)
     assert "timed out after 0.3 s" in failed.error
     assert _reasons(sessions, job.id)[-1] == "timeout"
@@ -150,7 +142,7 @@ async def test_cancel_of_a_local_job_lands_at_once(sessions):
     job = factories.create(sessions, total=TOTAL)
     runner = _runner(sessions, Counting(stall_at=1))
     await runner.start()
-    await _until(lambda: factories.load(sessions, job.id).steps)
+    await factories.until(lambda: factories.load(sessions, job.id).steps)
     with sessions.write() as session:
         store.request_cancel(session, job_id=job.id)
     done = await asyncio.to_thread(runner.cancel_now, job.id)
@@ -172,7 +164,7 @@ async def test_a_lost_lease_stops_the_attempt_and_discards_its_work(sessions):
         config=factories.engine_config(stale_seconds=3),
     )
     await runner.start()
-    await _until(lambda: factories.load(sessions, job.id).steps)
+    await factories.until(lambda: factories.load(sessions, job.id).steps)
     clock.attach(sessions).shift(
         timedelta(seconds=10)
     )  # the heartbeat is now stale for everyone else
@@ -180,7 +172,7 @@ async def test_a_lost_lease_stops_the_attempt_and_discards_its_work(sessions):
         recovery.reclaim_stale(session, config=factories.engine_config(), instance_id="monitor")
     await ticks.heartbeat()  # learns the lease is gone
     runner.claiming = False  # keep this runner from claiming the job straight back
-    await _until(lambda: not runner.leases())
+    await factories.until(lambda: not runner.leases())
     await runner.shutdown(1)
     after = factories.load(sessions, job.id)
     assert after.status == "pending" and len(after.steps) == 1 and after.result is None
@@ -191,7 +183,7 @@ async def test_shutdown_hands_back_unfinished_jobs_without_using_an_attempt(sess
     job = factories.create(sessions, total=TOTAL)
     runner = _runner(sessions, Counting(stall_at=1))
     await runner.start()
-    await _until(lambda: factories.load(sessions, job.id).steps)
+    await factories.until(lambda: factories.load(sessions, job.id).steps)
     handed = await runner.shutdown(0.1)
     after = factories.load(sessions, job.id)
     assert [j.id for j in handed] == [job.id]
@@ -209,12 +201,12 @@ async def test_failing_heartbeats_stop_claiming_then_drop_jobs_it_cannot_prove_i
         config=factories.engine_config(stale_seconds=0.2),
     )
     await runner.start()
-    await _until(lambda: factories.load(sessions, job.id).steps)
+    await factories.until(lambda: factories.load(sessions, job.id).steps)
     await ticks.heartbeat()  # fails: no new work, but the job may still be ours
     assert runner.claiming is False and runner.leases()
     await asyncio.sleep(0.3)  # longer than the stale threshold without a heartbeat
     await ticks.heartbeat()
-    await _until(lambda: not runner.leases())  # it stopped working on what it cannot prove
+    await factories.until(lambda: not runner.leases())  # it stopped working on what it cannot prove
     await runner.shutdown(1)
     after = factories.load(sessions, job.id)
     assert after.status == "in_progress" and len(after.steps) == 1  # for the monitor to reclaim
@@ -225,7 +217,7 @@ async def test_a_failed_steps_tokens_still_count_in_the_jobs_usage(sessions):
     error = RetryableStepError("invalid twice", usage={"total_tokens": 7})
     runner = _runner(sessions, Counting(fail_at=2, error=error))
     await runner.start()
-    failed = await _until(_status(sessions, job.id, "failed"))
+    failed = await factories.until(_status(sessions, job.id, "failed"))
     await runner.shutdown(1)
     assert failed.usage == {"total_tokens": 10 + 10 + 7}  # steps 0 and 1, and the failed one
 
@@ -266,7 +258,7 @@ async def test_submits_through_the_runner_are_claimed_in_their_batch_within_conc
         )
     )
     for job in jobs:
-        await _until(_status(sessions, job.id, "completed"))
+        await factories.until(_status(sessions, job.id, "completed"))
     await runner.shutdown(1)
     assert handler.most == 3  # every slot was used, and never more
     with sessions.read() as session:

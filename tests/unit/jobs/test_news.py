@@ -8,6 +8,7 @@ their news travels through a real LISTEN connection, on SQLite through the file.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
 import uuid
 from collections.abc import AsyncIterator, Iterator
@@ -345,45 +346,40 @@ async def test_the_shared_poll_reads_nothing_while_nothing_runs_or_is_watched(
     assert engine.poll.looks == 1
 
 
-async def test_no_step_starts_after_a_cancel_a_checkpoint_finds(sessions: Sessions) -> None:
-    handler = Gated()
+@contextlib.asynccontextmanager
+async def _cancelled_during_step_1(sessions: Sessions, *, total: int) -> AsyncIterator[str]:
+    """A job of `total` steps on a runner alone, cancelled while step 1 runs; then step
+    1 finishes. Alone, the runner hears no news: only its own writes can see the cancel."""
+    handler = Gated(total=total)
     config = factories.engine_config(heartbeat_seconds=30, stale_seconds=90)
-    # A runner alone hears no news: only the checkpoint can tell it of the cancel.
     alone = Runner(sessions=sessions, instance_id="me", handler=handler, config=config)
-    job = factories.create(sessions, total=3)
+    job = factories.create(sessions, total=total)
     await alone.start()
     try:
         await factories.until(lambda: handler.started == [0])
         with sessions.write() as session:
             store.request_cancel(session, job_id=job.id)
         handler.gates[0].set()
-        await factories.until(lambda: factories.load(sessions, job.id).status == "cancelled")
-        assert handler.started == [0]
-        assert factories.load(sessions, job.id).steps_done == 1  # the paid step is kept
+        yield job.id
+        assert handler.started == [0]  # no step started after the cancel
     finally:
         for gate in handler.gates:
             gate.set()
         await alone.shutdown(0)
 
 
+async def test_no_step_starts_after_a_cancel_a_checkpoint_finds(sessions: Sessions) -> None:
+    async with _cancelled_during_step_1(sessions, total=3) as job_id:
+        await factories.until(lambda: factories.load(sessions, job_id).status == "cancelled")
+        assert factories.load(sessions, job_id).steps_done == 1  # the paid step is kept
+
+
 async def test_a_job_cancelled_during_its_last_step_ends_cancelled_keeping_its_steps(
     sessions: Sessions,
 ) -> None:
-    handler = Gated(total=1)
-    config = factories.engine_config(heartbeat_seconds=30, stale_seconds=90)
-    # A runner alone hears no news: only the completion's write can see the cancel.
-    alone = Runner(sessions=sessions, instance_id="me", handler=handler, config=config)
-    job = factories.create(sessions, total=1)
-    await alone.start()
-    try:
-        await factories.until(lambda: handler.started == [0])
-        with sessions.write() as session:
-            store.request_cancel(session, job_id=job.id)
-        handler.gates[0].set()
+    async with _cancelled_during_step_1(sessions, total=1) as job_id:
         ended = await factories.until(
-            lambda: (j := factories.load(sessions, job.id)).finished_at and j
+            lambda: (j := factories.load(sessions, job_id)).finished_at and j
         )
         assert (ended.status, ended.result, ended.steps_done) == ("cancelled", None, 1)
         assert ended.steps == [{"index": 0}]  # a retry pays for none of it again
-    finally:
-        await alone.shutdown(0)

@@ -137,19 +137,16 @@ def oldest_heartbeat(session: Session) -> datetime | None:
     )
 
 
-_PENDING_UP_TO = (
-    sa.select(sa.func.count())
-    .select_from(
-        sa.select(Job.id).where(status_is(JobStatus.PENDING)).limit(sa.bindparam("n")).subquery()
-    )
-    .scalar_subquery()
+# Built once: a statement built per call pays SQLAlchemy's cache key on every submit.
+_PENDING_UP_TO = sa.select(sa.func.count()).select_from(
+    sa.select(Job.id).where(status_is(JobStatus.PENDING)).limit(sa.bindparam("n")).subquery()
 )
 
 
 def pending_up_to(connection: sa.Connection, limit: int) -> int:
     """How many jobs are pending, counted up to `limit`: reads at most `limit` entries of
     ix_jobs_pending however long the queue is (admission's cap check)."""
-    return int(connection.execute(sa.select(_PENDING_UP_TO), {"n": limit}).scalar_one())
+    return int(connection.execute(_PENDING_UP_TO, {"n": limit}).scalar_one())
 
 
 @functools.lru_cache(maxsize=8)

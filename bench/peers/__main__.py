@@ -73,13 +73,18 @@ def summary(results: list[dict[str, Any]]) -> list[dict[str, Any]]:
     rows: dict[tuple[str, str], dict[str, Any]] = {}
     for result in results:
         row = rows.setdefault(
-            (result["peer"], result["mode"]), {**result, "runs": [], "submit_runs": []}
+            (result["peer"], result["mode"]),
+            {**result, "runs": [], "submit_runs": [], "p50_runs": [], "p99_runs": []},
         )
         row["runs"].append(result["jobs_per_second"])
         row["submit_runs"].append(result["submits_per_second"])
+        row["p50_runs"].append(result["submit_p50_ms"])
+        row["p99_runs"].append(result["submit_p99_ms"])
     for row in rows.values():
         row["median"] = statistics.median(row["runs"])
         row["submit_median"] = statistics.median(row["submit_runs"])
+        row["p50_median"] = statistics.median(row["p50_runs"])
+        row["p99_median"] = statistics.median(row["p99_runs"])
     for mode in MODES:
         peers = [r for r in rows.values() if r["mode"] == mode and r["peer"] in LIBRARIES]
         best = max(peers, key=lambda r: r["median"], default=None)
@@ -101,8 +106,9 @@ def table(rows: list[dict[str, Any]], jobs: int) -> str:
         f"{jobs} no-op jobs, one client submitting one at a time, one worker process "
         "(concurrency 8); medians, each run in the cell",
         "",
-        "| mode | system | jobs/s | submits/s | ÷ best peer | ÷ best PostgreSQL peer |",
-        "|---|---|---|---|---|---|",
+        "| mode | system | jobs/s | submits/s | a submit, p50 / p99 (ms) | ÷ best peer "
+        "| ÷ best PostgreSQL peer |",
+        "|---|---|---|---|---|---|---|",
     ]
     for row in rows:
         runs = ", ".join(f"{rate:.0f}" for rate in row["runs"])
@@ -112,7 +118,8 @@ def table(rows: list[dict[str, Any]], jobs: int) -> str:
         ]
         lines.append(
             f"| {row['mode']} | {row['name']} | {row['median']:.0f} ({runs}) "
-            f"| {row['submit_median']:.0f} | {ratios[0]} | {ratios[1]} |"
+            f"| {row['submit_median']:.0f} | {row['p50_median']:.2f} / {row['p99_median']:.2f} "
+            f"| {ratios[0]} | {ratios[1]} |"
         )
     lines += ["", "What one job is:"]
     lines += sorted({f"- {row['name']}: {row['job']}" for row in rows})

@@ -59,9 +59,8 @@ class Arq(Peer):
     async def open(self) -> None:
         self.pool: ArqRedis = await create_pool(SETTINGS)
 
-    async def enqueue(self, count: int) -> None:
-        for _ in range(count):
-            await self.pool.enqueue_job("noop")
+    async def submit(self) -> None:
+        await self.pool.enqueue_job("noop")
 
     async def enqueue_long(self) -> None:
         await self.pool.enqueue_job("long", LONG_SECONDS)

@@ -63,9 +63,14 @@ class Peer:
         """An empty queue: no jobs, no results, no workers' leftovers."""
         raise NotImplementedError
 
+    async def submit(self) -> None:
+        """Submit one no-op job and return once the library confirmed it."""
+        raise NotImplementedError
+
     async def enqueue(self, count: int) -> None:
         """Submit `count` no-op jobs, one at a time, each confirmed before the next."""
-        raise NotImplementedError
+        for _ in range(count):
+            await self.submit()
 
     async def counts(self) -> tuple[int, int]:
         """(waiting, unfinished) jobs, from the library's own state."""

@@ -76,9 +76,8 @@ class Procrastinate(Peer):
         await self.app.open_async()
         self.task = self.app.configure_task("noop", queue=QUEUE)
 
-    async def enqueue(self, count: int) -> None:
-        for _ in range(count):
-            await self.task.defer_async()
+    async def submit(self) -> None:
+        await self.task.defer_async()
 
     async def enqueue_long(self) -> None:
         await self.app.configure_task("long", queue=QUEUE).defer_async(seconds=LONG_SECONDS)

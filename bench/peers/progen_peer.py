@@ -17,7 +17,6 @@ import os
 import socket
 import sys
 import time
-from typing import Any
 
 import sqlalchemy as sa
 
@@ -74,16 +73,15 @@ class ProgenClient(Peer):
             )
         self.engine = make_engine(self.url)
         migrate.upgrade(self.engine)
+        self.sessions = journal.attach(Sessions(self.engine))
         os.environ.update(SERVER_ENV, DATABASE_URL=self.url)
         if MARKS_ENV in os.environ:  # the crash scenario: its long job is 2 slow steps
             os.environ["GENERATION_STEP_DELAY_SECONDS"] = str(LONG_SECONDS / 2)
         os.environ.pop("API_TOKEN", None)
 
-    async def enqueue(self, count: int) -> None:
-        sessions = journal.attach(Sessions(self.engine))
-        for _ in range(count):
-            with sessions.write() as session:
-                store.create(session, payload=dict(REQUEST), max_attempts=3, total_steps=2)
+    async def submit(self) -> None:
+        with self.sessions.write() as session:
+            store.create(session, payload=dict(REQUEST), max_attempts=3, total_steps=2)
 
     async def enqueue_long(self) -> None:
         await self.enqueue(1)
@@ -122,26 +120,24 @@ class ProgenHTTP(ProgenClient):
     async def open(self) -> None:
         self.http = http.client.HTTPConnection("127.0.0.1", self.port, timeout=30)
 
-    def _post(self) -> dict[str, Any]:
+    async def submit(self) -> None:
         headers = {"Content-Type": "application/json"}
         self.http.request("POST", "/api/programs/generate", self.body, headers)
         response = self.http.getresponse()
         answer = response.read()
         if response.status != 202:
             raise RuntimeError(f"POST answered {response.status}: {answer[:200]!r}")
-        return json.loads(answer)
 
     async def enqueue(self, count: int) -> None:
         if count == 1:  # the warm-up also waits for the server to come up
             for _ in range(300):
                 try:
-                    self._post()
+                    await self.submit()
                     return
                 except (ConnectionError, http.client.HTTPException):
                     self.http.close()
                     time.sleep(0.1)
-        for _ in range(count):
-            self._post()
+        await super().enqueue(count)
 
     async def close(self) -> None:
         self.http.close()

@@ -47,9 +47,8 @@ class RQ(Peer):
     async def open(self) -> None:
         self.queue = Queue(QUEUE, connection=Redis.from_url(URL))
 
-    async def enqueue(self, count: int) -> None:
-        for _ in range(count):
-            self.queue.enqueue(noop)
+    async def submit(self) -> None:
+        self.queue.enqueue(noop)
 
     async def counts(self) -> tuple[int, int]:
         waiting = self.queue.count

@@ -75,9 +75,8 @@ class Saq(Peer):
         self.queue = Queue.from_url(self.url, name=QUEUE)
         await self.queue.connect()
 
-    async def enqueue(self, count: int) -> None:
-        for _ in range(count):
-            await self.queue.enqueue("noop")
+    async def submit(self) -> None:
+        await self.queue.enqueue("noop")
 
     async def enqueue_long(self) -> None:
         options = {"timeout": 0, "heartbeat": HEARTBEAT_SECONDS, "retries": 3} if BEST else {}

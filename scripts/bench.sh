@@ -8,6 +8,7 @@
 #            --only KEY... for some systems); about 70 minutes with --jobs 2000
 #   --llm    1,000 programs against a slow fake model (about 6 minutes)
 #   --queue  queue wait, CPU per job, growth with the jobs table (about 15 minutes)
+#   --submit one client's POST /generate latency, alone and while jobs run (about 3 minutes)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/venv.sh
@@ -22,5 +23,6 @@ case "${1:-}" in
   --peers) shift; peers_venv; exec timeout --signal=INT 9000 .venv/bin/python -m bench.peers "$@" ;;
   --llm) shift; peers_venv; exec timeout --signal=INT 900 .venv/bin/python -m bench.llm_load "$@" ;;
   --queue) shift; exec timeout --signal=INT 1800 .venv/bin/python -m bench.queue_figures "$@" ;;
+  --submit) shift; exec timeout --signal=INT 900 .venv/bin/python -m bench.submit_latency "$@" ;;
 esac
 exec timeout --signal=INT 900 .venv/bin/python -m bench "$@"

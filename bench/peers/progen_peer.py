@@ -20,7 +20,14 @@ import time
 
 import sqlalchemy as sa
 
-from bench.peers.peer import LONG_SECONDS, MARKS_ENV, ROOT, Peer, fresh_postgres_database
+from bench.peers.peer import (
+    CONCURRENCY,
+    LONG_SECONDS,
+    MARKS_ENV,
+    ROOT,
+    Peer,
+    fresh_postgres_database,
+)
 
 sys.path.insert(0, str(ROOT / "src"))
 from db import migrate
@@ -40,7 +47,7 @@ _CLAIMS = sa.select(JobEvent.at).where(JobEvent.reason == "claimed").order_by(Jo
 _COMPLETED = sa.text("SELECT count(*) FROM program_generation_jobs WHERE status = 'completed'")
 SERVER_ENV = {  # the service's own limits would refuse a benchmark's flood
     "GENERATOR": "template",
-    "JOB_CONCURRENCY": "8",
+    "JOB_CONCURRENCY": str(CONCURRENCY),
     "MAX_PENDING_JOBS": "1000000",
     "SUBMIT_RATE_PER_MINUTE": "0",
 }

@@ -21,7 +21,7 @@ import time
 from typing import Any
 
 from bench.peers.measure import PEERS
-from bench.peers.peer import ROOT
+from bench.peers.peer import CONCURRENCY, ROOT
 
 PEERS_PYTHON = ROOT / "bench" / "peers" / ".venv" / "bin" / "python"
 PROGEN_PYTHON = ROOT / ".venv" / "bin" / "python"
@@ -104,7 +104,7 @@ def table(rows: list[dict[str, Any]], jobs: int) -> str:
     """The Markdown table of the summary."""
     lines = [
         f"{jobs} no-op jobs, one client submitting one at a time, one worker process "
-        "(concurrency 8); medians, each run in the cell",
+        f"(concurrency {CONCURRENCY}); medians, each run in the cell",
         "",
         "| mode | system | jobs/s | submits/s | a submit, p50 / p99 (ms) | ÷ best peer "
         "| ÷ best PostgreSQL peer |",

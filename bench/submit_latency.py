@@ -26,12 +26,11 @@ from pathlib import Path
 from typing import Any
 
 from bench.common import REQUEST, log, percentile, server
+from bench.peers.progen_peer import SERVER_ENV  # the peer table's server: no cap, no rate
 from harness.postgres import throwaway
 
 RUNS = 3
 Fresh = Callable[[], AbstractContextManager[str]]  # a new, empty database: its URL
-#: the service's own limits would refuse a benchmark's flood
-OPEN = {"MAX_PENDING_JOBS": "1000000", "SUBMIT_RATE_PER_MINUTE": "0", "GENERATOR": "template"}
 SETTINGS: dict[str, dict[str, str]] = {
     "alone": {
         "JOB_CONCURRENCY": "1",
@@ -78,7 +77,7 @@ def run(count: int, runs: int, databases: dict[str, Fresh]) -> list[dict[str, An
             for database, fresh in databases.items():
                 for setting, env in SETTINGS.items():
                     log_file = Path(logs) / "server.log"
-                    with fresh() as url, server(url, log_file, **OPEN, **env) as proc:
+                    with fresh() as url, server(url, log_file, **{**SERVER_ENV, **env}) as proc:
                         found.setdefault((database, setting), []).append(posts(proc.port, count))
                     log(f"submit latency: {database}, {setting}: done")
     rows = []
